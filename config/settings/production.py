@@ -1,0 +1,26 @@
+"""Production: PostgreSQL, HTTPS, secrets only from the environment."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import SECRET_KEY, database_from_env, env, password_validators
+
+DEBUG = False
+if len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to at least 50 random characters.")
+
+# Production names its database explicitly: no silent fallback to a local SQLite file.
+DATABASES = {"default": database_from_env(env.str("DATABASE_URL"))}
+
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+
+# Weak passwords (the demo's among them) are refused: at least 12 characters, never fewer.
+AUTH_PASSWORD_VALIDATORS = password_validators(
+    max(12, env.int("LINLI_PASSWORD_MIN_LENGTH", default=12))
+)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import click
+from django.utils.translation import gettext as _
+
+from linli.core.cli import demo
+
+from .demo import DEMO_PASSWORD, demo_accounts
+
+
+@demo.command("accounts")
+def demo_accounts_command() -> None:
+    """Print the demo accounts, their roles and scopes."""
+    assignments = demo_accounts()
+    if not assignments:
+        raise click.ClickException(
+            _("The demo accounts are not built yet: run `linli demo build`.")
+        )
+    click.echo(_("Demo accounts (password for all: %(password)s)") % {"password": DEMO_PASSWORD})
+    for assignment in assignments:
+        where = assignment.region.display_name if assignment.region else _("all regions")
+        click.echo(f"  {assignment.user.username:<24} {assignment.get_role_display():<12} {where}")

@@ -1,0 +1,95 @@
+"""What a user may see. Every page, API list, export and report asks here.
+
+A user's scope is the union of the region subtrees of their roles, kept as
+the significant prefixes of those regions' codes: a region is visible when its
+code starts with one of them, and so is any record that points at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from linli.regions.models import Region
+
+from .choices import Role
+from .models import RoleAssignment, User
+
+
+@dataclass(frozen=True)
+class Scope:
+    everything: bool
+    prefixes: tuple[str, ...]
+
+    def q(self, field: str = "code") -> Q:
+        """A filter on `field` (a region code column) that keeps only what is in scope."""
+        if self.everything:
+            return Q()
+        if not self.prefixes:
+            return Q(pk__in=[])
+        return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in self.prefixes))
+
+    def covers(self, code: str) -> bool:
+        return self.everything or any(code.startswith(p) for p in self.prefixes)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.everything and not self.prefixes
+
+
+NOTHING = Scope(everything=False, prefixes=())
+
+
+def _minimal_prefixes(prefixes: set[str]) -> tuple[str, ...]:
+    """Drop every prefix that another one already covers (a street inside a held district)."""
+    kept: list[str] = []
+    for prefix in sorted(prefixes, key=len):
+        if not any(prefix.startswith(k) for k in kept):
+            kept.append(prefix)
+    return tuple(sorted(kept))
+
+
+def user_scope(user: Any) -> Scope:
+    """The regions `user` may see. Cached on the user object for the rest of the request."""
+    if not getattr(user, "is_authenticated", False):
+        return NOTHING
+    cached = getattr(user, "_linli_scope", None)
+    if cached is not None:
+        return cached
+    assignments = list(
+        RoleAssignment.objects.filter(user=user)
+        .select_related("region")
+        .only("role", "region__code", "region__level")
+    )
+    if user.is_superuser or any(
+        a.role == Role.SYSTEM_ADMIN and a.region is None for a in assignments
+    ):
+        scope = Scope(everything=True, prefixes=())
+    else:
+        scope = Scope(
+            everything=False,
+            prefixes=_minimal_prefixes({a.region.prefix for a in assignments if a.region}),
+        )
+    user._linli_scope = scope
+    return scope
+
+
+def user_roles(user: Any) -> list[RoleAssignment]:
+    """The user's role assignments with their regions, most senior role first."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    order = {role: index for index, role in enumerate(reversed(Role.values))}
+    assignments = RoleAssignment.objects.filter(user=user).select_related("region")
+    return sorted(assignments, key=lambda a: (order[a.role], a.region_id or ""))
+
+
+def user_has_role(user: User, *roles: Role) -> bool:
+    return RoleAssignment.objects.filter(user=user, role__in=roles).exists()
+
+
+def regions_visible_to(user: Any) -> QuerySet[Region]:
+    return Region.objects.filter(user_scope(user).q("code"))

@@ -1,0 +1,72 @@
+"""Commands every deployment needs: serve, migrate, the demo, Django's own commands."""
+
+from __future__ import annotations
+
+import click
+from django.core.management import call_command
+from django.utils.translation import gettext as _
+
+from .errors import LinliError
+from .registry import linli_group
+
+
+def fail(error: LinliError) -> click.ClickException:
+    """A domain error as a command-line error: its message and each field's reasons."""
+    lines = [error.message]
+    lines += [f"  {name}: {' '.join(reasons)}" for name, reasons in error.fields.items()]
+    return click.ClickException("\n".join(lines))
+
+
+@linli_group.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve Linli with waitress (collects static files first)."""
+    from waitress import serve as waitress_serve
+
+    from config.wsgi import application
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    click.echo(_("Linli is serving at http://%(host)s:%(port)s/") % {"host": host, "port": port})
+    waitress_serve(application, host=host, port=port, threads=threads, ident="linli")
+
+
+@linli_group.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+@linli_group.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(args: tuple[str, ...]) -> None:
+    """Run a Django management command: linli manage createsuperuser."""
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["linli manage", *args])
+
+
+@linli_group.group()
+def demo() -> None:
+    """The generated demo district (nothing in it is real personal data)."""
+
+
+@demo.command("build")
+@click.option("--seed", default=2021, show_default=True, type=int)
+@click.option(
+    "--scale", default="county", show_default=True, type=click.Choice(["small", "county"])
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def demo_build_command(seed: int, scale: str, quiet: bool) -> None:
+    """Build the demo district; steps already built are skipped."""
+    from .services import demo_build
+
+    try:
+        ran = demo_build(seed=seed, scale=scale, show_progress=not quiet)
+    except LinliError as error:
+        raise fail(error) from error
+    if ran:
+        click.echo(_("Demo built: %(steps)s.") % {"steps": ", ".join(ran)})
+    else:
+        click.echo(_("The demo district is already built; nothing to do."))
