@@ -1,7 +1,7 @@
 """Tests: the database comes from DATABASE_URL (SQLite by default), fast hashing."""
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK
+from .base import MIDDLEWARE, REST_FRAMEWORK
 
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
 DEBUG = False
@@ -15,3 +15,5 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"login": "1000/min"},
 }
+# Tests use Django's own static handling; WhiteNoise serves collected files in real runs.
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]

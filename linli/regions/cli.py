@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import click
@@ -7,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from linli.core.cli import fail
 from linli.core.errors import ImportRejected, LinliError
+from linli.core.files import decode_text
 from linli.core.registry import linli_group
 
 from . import codes
@@ -26,21 +28,16 @@ def regions_import(path: Path) -> None:
 
     All or nothing: a file with any bad row changes nothing, and every bad row is listed.
     """
-    rows = sum(1 for _line in path.open(encoding="utf-8-sig")) - 1
     try:
-        with (
-            path.open(encoding="utf-8-sig", newline="") as stream,
-            click.progressbar(length=max(rows, 0), label=_("Importing regions")) as bar,
-        ):
-            report = region_import_csv(stream=stream, progress=bar.update)
+        text = decode_text(path.read_bytes())
+        with click.progressbar(length=text.count("\n"), label=_("Importing regions")) as bar:
+            report = region_import_csv(stream=io.StringIO(text, newline=""), progress=bar.update)
     except ImportRejected as error:
         for problem in error.rows:
             click.echo(str(problem), err=True)
         raise fail(error) from error
     except LinliError as error:
         raise fail(error) from error
-    except UnicodeDecodeError as error:
-        raise click.ClickException(_("The file is not UTF-8 text.")) from error
     click.echo(
         _("Imported regions: %(created)s created, %(updated)s updated.")
         % {"created": report.created, "updated": report.updated}

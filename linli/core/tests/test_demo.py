@@ -1,0 +1,104 @@
+import pytest
+
+from linli.accounts.choices import Role
+from linli.accounts.models import RoleAssignment, User
+from linli.core.errors import ValidationFailed
+from linli.core.models import DemoStepRun
+from linli.core.services import demo_build
+from linli.regions.models import Region
+
+pytestmark = pytest.mark.django_db
+
+
+def build(**options):
+    return demo_build(echo=lambda _text: None, show_progress=False, **options)
+
+
+def snapshot():
+    return list(
+        Region.objects.order_by("code").values_list(
+            "code", "name", "name_en", "population", "households", "lat", "lon"
+        )
+    )
+
+
+def test_the_county_demo_has_the_size_the_plan_needs():
+    build(scale="county")
+    lowest = Region.objects.filter(level="community", code__startswith="99")
+    assert Region.objects.filter(level="street", code__startswith="99").count() >= 8
+    assert lowest.filter(kind="urban").count() >= 60
+    assert lowest.filter(kind="rural").count() >= 80
+    total = sum(lowest.values_list("population", flat=True))
+    assert 290_000 <= total <= 310_000
+    district = Region.objects.get(code="990102000000")
+    assert district.population == total
+    assert district.households == sum(lowest.values_list("households", flat=True))
+
+
+def test_every_demo_region_nests_in_its_parent():
+    build(scale="small")
+    for region in Region.objects.exclude(parent=None).select_related("parent"):
+        assert region.code.startswith(region.parent.prefix)
+        ring = region.boundary["coordinates"][0]
+        assert ring[0] == ring[-1]
+        lons = [point[0] for point in ring]
+        lats = [point[1] for point in ring]
+        assert min(lats) <= region.lat <= max(lats)
+        assert min(lons) <= region.lon <= max(lons)
+
+
+def test_the_demo_is_repeatable_from_its_seed():
+    build(seed=11, scale="small")
+    first = snapshot()
+    RoleAssignment.objects.all().delete()
+    User.objects.all().delete()
+    for region in Region.objects.order_by("-code"):
+        region.delete()
+    DemoStepRun.objects.all().delete()
+    build(seed=11, scale="small")
+    assert snapshot() == first
+
+
+def test_a_second_build_adds_nothing():
+    assert build(scale="small") == ["regions", "accounts"]
+    count = Region.objects.count()
+    assert build(scale="small") == []
+    assert Region.objects.count() == count
+
+
+def test_a_build_with_another_seed_is_refused():
+    build(seed=1, scale="small")
+    with pytest.raises(ValidationFailed, match="seed 1 and scale small"):
+        build(seed=2, scale="small")
+
+
+def test_an_unknown_scale_is_refused():
+    with pytest.raises(ValidationFailed) as refused:
+        build(scale="nation")
+    assert "scale" in refused.value.fields
+
+
+def test_one_demo_account_per_role_with_a_sensible_scope():
+    build(scale="small")
+    levels = {
+        a.role: (a.region.level if a.region else None)
+        for a in RoleAssignment.objects.filter(user__username__startswith="demo_")
+    }
+    assert set(levels) == set(Role.values)
+    assert levels[Role.COMMUNITY_WORKER] == "community"
+    assert levels[Role.STREET_OFFICIAL] == "street"
+    assert levels[Role.DISTRICT_OFFICIAL] == "county"
+    assert levels[Role.CITY_OFFICIAL] == "city"
+    assert levels[Role.SYSTEM_ADMIN] is None
+    assert User.objects.get(username="demo_system_admin").is_superuser
+    assert User.objects.get(username="demo_resident").check_password("linli-demo")
+
+
+def test_production_password_rules_refuse_the_demo_accounts(settings):
+    from config.settings.base import password_validators
+
+    settings.AUTH_PASSWORD_VALIDATORS = password_validators(12)
+    with pytest.raises(ValidationFailed) as refused:
+        build(scale="small")
+    assert "password" in refused.value.fields
+    assert not User.objects.exists()
