@@ -37,8 +37,8 @@ def test_login_then_logout(demo, client):
 def test_each_role_has_a_home_page_saying_what_it_does(demo, client, role):
     client.login(username=demo_username(role), password=DEMO_PASSWORD)
     page = client.get("/").content.decode()
-    assert escape(Role(role).label) in page
-    assert escape(role_guide(role).summary) in page
+    assert escape(str(Role(role).label)) in page
+    assert escape(str(role_guide(role).summary)) in page
 
 
 def test_home_page_shows_the_area_figures(demo, client):
