@@ -45,5 +45,5 @@ types: install
 
 # Re-extract translatable texts (needs GNU gettext) and compile the catalogues.
 messages: install
-	cd linli && ../$(VENV)/bin/python ../manage.py makemessages -l zh_Hans -l en --no-obsolete
+	$(VENV)/bin/python manage.py makemessages -l zh_Hans -l en --no-obsolete -i .venv -i var -i tests -i "*/tests/*"
 	$(VENV)/bin/python scripts/compile_messages.py

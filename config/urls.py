@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from linli.core.middleware import allow_inline_styles
 from linli.core.views import healthz
 
 api_v1 = [
@@ -15,8 +16,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # The split view serves its start-up script as a file, as the content security policy asks.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script as a file, as the content security policy
+    # asks; Swagger UI still sets inline styles, which only this page allows.
+    path(
+        "api/docs/",
+        allow_inline_styles(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
     path("regions/", include("linli.regions.urls")),
     path("", include("linli.accounts.urls")),
 ]

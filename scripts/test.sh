@@ -20,6 +20,20 @@ run "$bin/mypy" .
 step "migrations are up to date"
 run env DJANGO_SETTINGS_MODULE=config.settings.test "$bin/python" manage.py makemigrations --check --dry-run
 
+step "every text is in the catalogues, and Chinese is complete"
+if command -v xgettext >/dev/null 2>&1; then
+  run env DJANGO_SETTINGS_MODULE=config.settings.test "$bin/python" manage.py makemessages \
+    -l zh_Hans -l en --no-obsolete -i .venv -i var -i tests -i "*/tests/*" --verbosity 0
+  run "$bin/python" scripts/check_messages.py
+elif [ -n "${CI:-}" ]; then
+  echo "FAILED: xgettext (GNU gettext) is needed to extract texts"; failed=1
+else
+  echo "SKIPPED: xgettext is missing (apt-get install gettext)"
+fi
+
+step "OpenAPI schema is valid and complete"
+run env DJANGO_SETTINGS_MODULE=config.settings.test "$bin/python" manage.py spectacular --validate --fail-on-warn --file /dev/null
+
 step "deploy checks against production settings (example environment)"
 run env $(grep -v '^#' .env.example | grep -v '^$' | xargs) DJANGO_SETTINGS_MODULE=config.settings.production \
   "$bin/python" manage.py check --deploy --fail-level WARNING

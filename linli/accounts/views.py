@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from linli.regions.selectors import region_tops, subtree_counts
 
@@ -26,3 +28,17 @@ def home(request: HttpRequest) -> HttpResponse:
             "everything": scope.everything,
         },
     )
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    """What a locked-out login sees: the API's error format, or a page saying when to retry."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = _(
+        "Too many failed logins for this account from this address. "
+        "Try again in %(minutes)s minutes, or ask your administrator to unlock it."
+    ) % {"minutes": minutes}
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "locked_out", "detail": message, "fields": {}}, status=429)
+    return render(request, "accounts/locked.html", {"message": message}, status=429)

@@ -1,4 +1,6 @@
 from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -21,3 +23,18 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
+def allow_inline_styles(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The default policy, but with inline styles: for third-party pages that need them."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        policy = getattr(settings, "LINLI_CONTENT_SECURITY_POLICY", DEFAULT_POLICY)
+        response.headers["Content-Security-Policy"] = policy.replace(
+            "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+        )
+        return response
+
+    return wrapped

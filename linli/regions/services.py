@@ -82,8 +82,8 @@ def _parse_row(row: int, record: dict[str, str], errors: list[RowError]) -> _Par
             RowError(
                 row,
                 "level",
-                _("The code %(code)s is a %(digits)s code, not a %(given)s.")
-                % {"code": code, "digits": level.value, "given": text["level"]},
+                _("The code %(code)s is of level “%(digits)s”, not “%(given)s”.")
+                % {"code": code, "digits": level.label, "given": RegionLevel(text["level"]).label},
             )
         )
     if not text["name"]:

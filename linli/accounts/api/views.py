@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from knox.models import AuthToken
 from knox.views import LogoutView
 from rest_framework import serializers
@@ -57,5 +57,6 @@ class TokenLoginApi(APIView):
         return Response({"token": token, "expiry": instance.expiry})
 
 
+@extend_schema_view(post=extend_schema(request=None, responses={204: None}))
 class TokenLogoutApi(LogoutView):
     """Revoke the token this request was made with."""

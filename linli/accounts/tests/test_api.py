@@ -94,3 +94,13 @@ def test_without_a_token_the_api_asks_for_one(api_client):
     response = api_client.get("/api/v1/regions/")
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_repeated_failures_lock_the_login_with_a_clear_answer(worker, api_client, settings):
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        api_client.post(TOKEN_URL, {"username": "worker", "password": "guess"})
+    response = api_client.post(TOKEN_URL, {"username": "worker", "password": PASSWORD})
+    assert response.status_code == 429
+    body = response.json()
+    assert body["code"] == "locked_out"
+    assert "Try again in 15 minutes" in body["detail"]

@@ -1,6 +1,7 @@
 """Every role sees its own subtree and nothing outside it: selector, API and pages."""
 
 import pytest
+from django.http import HttpRequest
 from django.urls import reverse
 
 from conftest import OUTSIDE_CODES
@@ -74,7 +75,7 @@ def test_regions_outside_the_scope_are_not_found_by_api_or_page(demo, role, clie
 
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_reaches_its_own_regions_page(demo, role, client):
-    assert client.login(username=demo_username(role), password=DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username=demo_username(role), password=DEMO_PASSWORD)
     user = User.objects.get(username=demo_username(role))
     for code in sorted(expected_codes(role))[:3]:
         assert client.get(reverse("regions:detail", args=[code])).status_code == 200

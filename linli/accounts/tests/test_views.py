@@ -1,4 +1,5 @@
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 from django.utils.html import escape
 
@@ -35,14 +36,14 @@ def test_login_then_logout(demo, client):
 
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_has_a_home_page_saying_what_it_does(demo, client, role):
-    client.login(username=demo_username(role), password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username=demo_username(role), password=DEMO_PASSWORD)
     page = client.get("/").content.decode()
     assert escape(str(Role(role).label)) in page
     assert escape(str(role_guide(role).summary)) in page
 
 
 def test_home_page_shows_the_area_figures(demo, client):
-    client.login(username="demo_street_official", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="demo_street_official", password=DEMO_PASSWORD)
     page = client.get("/").content.decode()
     assert "Subdistrict" in page
     assert "Population" in page
@@ -65,3 +66,13 @@ def test_the_language_switch_remembers_the_choice(demo):
     response = browser.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     assert response.status_code == 302
     assert '<html lang="en">' in browser.get("/accounts/login/").content.decode()
+
+
+def test_repeated_failures_lock_the_login_page(demo, client, settings):
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "demo_resident", "password": "guess"})
+    response = client.post(
+        "/accounts/login/", {"username": "demo_resident", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.content.decode()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import generics, serializers
 
 from linli.accounts.selectors import regions_visible_to, user_scope
@@ -45,6 +46,7 @@ class RegionFilter(filters.FilterSet):
 class RegionListApi(generics.ListAPIView):
     """Regions the caller may see, filtered by level, parent, kind or text."""
 
+    @extend_schema_serializer(component_name="Region")
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = Region
@@ -71,6 +73,7 @@ class RegionListApi(generics.ListAPIView):
 class RegionDetailApi(generics.RetrieveAPIView):
     """One region, with its boundary; 404 when it is outside the caller's scope."""
 
+    @extend_schema_serializer(component_name="RegionDetail")
     class OutputSerializer(RegionListApi.OutputSerializer):
         class Meta(RegionListApi.OutputSerializer.Meta):
             fields = [*RegionListApi.OutputSerializer.Meta.fields, "boundary"]

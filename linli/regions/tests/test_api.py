@@ -22,7 +22,9 @@ def codes_of(response) -> list[str]:
 
 
 def test_filter_by_level_and_kind(official):
-    villages = codes_of(official.get(LIST, {"level": "community", "kind": "rural", "page_size": 500}))
+    villages = codes_of(
+        official.get(LIST, {"level": "community", "kind": "rural", "page_size": 500})
+    )
     expected = Region.objects.filter(code__startswith="990102", kind="rural")
     assert villages == sorted(expected.values_list("code", flat=True))
     assert villages

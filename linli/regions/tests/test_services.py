@@ -62,7 +62,11 @@ def test_parent_may_already_be_in_the_database():
     [
         ("99010200100,短,,community,urban,,,,", "code", "exactly 12 digits"),
         ("990102009001,孤儿社区,,community,urban,,,,", "code", "990102009000 is neither"),
-        ("990102001003,错级,,street,,,,,", "level", "is a community code, not a street"),
+        (
+            "990102001003,错级,,street,,,,,",
+            "level",
+            "is of level “Community / village”, not “Street / township”",
+        ),
         ("990102001003,未知级,,hamlet,,,,,", "level", "Unknown level"),
         ("990102001003,,,community,urban,,,,", "name", "A name is required"),
         ("990102001003,无类,,community,,,,,", "kind", "urban / rural"),

@@ -1,4 +1,5 @@
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 
 from linli.accounts.demo import DEMO_PASSWORD
@@ -9,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def logged_in(username: str, language: str = "en") -> Client:
     browser = Client(HTTP_ACCEPT_LANGUAGE=language)
-    assert browser.login(username=username, password=DEMO_PASSWORD)
+    assert browser.login(request=HttpRequest(), username=username, password=DEMO_PASSWORD)
     return browser
 
 
@@ -56,7 +57,12 @@ def test_the_breadcrumbs_stop_at_the_scope(demo):
     response = worker.get(f"/regions/{community.code}/")
     assert response.context["breadcrumbs"] == []
     admin = logged_in("demo_system_admin").get(f"/regions/{community.code}/")
-    assert [r.level for r in admin.context["breadcrumbs"]] == ["province", "city", "county", "street"]
+    assert [r.level for r in admin.context["breadcrumbs"]] == [
+        "province",
+        "city",
+        "county",
+        "street",
+    ]
 
 
 def test_a_system_admin_starts_from_the_provinces(demo):
