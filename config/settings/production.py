@@ -24,3 +24,7 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 AUTH_PASSWORD_VALIDATORS = password_validators(
     max(12, env.int("LINLI_PASSWORD_MIN_LENGTH", default=12))
 )
+
+# Joining the browsers' HSTS preload list binds the whole domain for years: that is
+# the domain owner's decision (DJANGO_SECURE_HSTS_PRELOAD), not a default to force.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]

@@ -66,7 +66,7 @@ def screenshot():
     return take
 
 
-def log_in(page, username: str, password: str = "linli-demo") -> None:
+def log_in(page, username: str, password: str = "linli-demo") -> None:  # noqa: S107 - demo data
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)

@@ -36,7 +36,7 @@ def test_an_official_drills_down_the_tree_in_chinese_then_english(page, screensh
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
     assert community.name_en in page.inner_text("h1")
-    page.click(f".breadcrumbs a[href='/regions/990102000000/']")
+    page.click(".breadcrumbs a[href='/regions/990102000000/']")
     assert "Linli District" in page.inner_text("h1")
     assert (
         page.locator("table.figures tbody tr").count()
@@ -47,7 +47,8 @@ def test_an_official_drills_down_the_tree_in_chinese_then_english(page, screensh
 
 def test_a_wrong_password_is_said_in_chinese(page):
     log_in_page = page.goto("/accounts/login/")
-    assert log_in_page is not None and log_in_page.ok
+    assert log_in_page is not None
+    assert log_in_page.ok
     page.fill("input[name=username]", "demo_resident")
     page.fill("input[name=password]", "not-the-password")
     page.click("button[type=submit].primary")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 import factory
 
 from linli.regions import codes
@@ -35,4 +37,4 @@ def region_chain(code: str, **last: object) -> Region:
         current = codes.parent_of(current)
     for ancestor in reversed(chain[1:]):
         RegionFactory(code=ancestor)
-    return RegionFactory(code=code, **last)
+    return cast(Region, RegionFactory(code=code, **last))

@@ -31,13 +31,13 @@ def test_filter_by_level_and_kind(official):
 
 
 def test_filter_by_parent(official):
-    street = Region.objects.filter(level="street", code__startswith="990102").first()
+    street = Region.objects.filter(level="street", code__startswith="990102").order_by("code")[0]
     children = codes_of(official.get(LIST, {"parent": street.code}))
     assert children == sorted(street.children.values_list("code", flat=True))
 
 
 def test_filter_by_name_or_code_prefix(official):
-    street = Region.objects.filter(level="street", code__startswith="990102").first()
+    street = Region.objects.filter(level="street", code__startswith="990102").order_by("code")[0]
     assert codes_of(official.get(LIST, {"q": street.name})) == [street.code]
     assert codes_of(official.get(LIST, {"q": street.name_en.upper()})) == [street.code]
     under = codes_of(official.get(LIST, {"q": street.prefix, "page_size": 500}))
@@ -95,4 +95,5 @@ def test_the_schema_and_docs_are_served_without_a_cdn(client):
     docs = client.get("/api/docs/").content.decode()
     assert "swagger" in docs.lower()
     assert "cdn" not in docs.lower()
-    assert "//unpkg" not in docs and "jsdelivr" not in docs
+    assert "//unpkg" not in docs
+    assert "jsdelivr" not in docs

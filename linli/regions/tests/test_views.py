@@ -46,7 +46,7 @@ def test_counts_of_communities_and_villages_add_up(demo, django_assert_max_num_q
     lowest = Region.objects.filter(code__startswith="990102", level="community")
     assert totals.communities == lowest.filter(kind="urban").count()
     assert totals.villages == lowest.filter(kind="rural").count()
-    assert totals.population == sum(lowest.values_list("population", flat=True))
+    assert totals.population == sum(p or 0 for p in lowest.values_list("population", flat=True))
     rows = response.context["rows"]
     assert sum(c.communities + c.villages for _r, c in rows) == lowest.count()
 
