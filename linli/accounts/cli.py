@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 import click
 from django.utils.translation import gettext as _
 
@@ -19,4 +21,11 @@ def demo_accounts_command() -> None:
     click.echo(_("Demo accounts (password for all: %(password)s)") % {"password": DEMO_PASSWORD})
     for assignment in assignments:
         where = assignment.region.display_name if assignment.region else _("all regions")
-        click.echo(f"  {assignment.user.username:<24} {assignment.get_role_display():<12} {where}")
+        role = pad(str(assignment.get_role_display()), 22)
+        click.echo(f"  {assignment.user.username:<24} {role} {where}")
+
+
+def pad(text: str, width: int) -> str:
+    """Left-justify in a terminal, where a Chinese character takes two columns."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - columns, 0)

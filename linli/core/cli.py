@@ -25,9 +25,10 @@ def serve(host: str, port: int, threads: int) -> None:
     """Serve Linli with waitress (collects static files first)."""
     from waitress import serve as waitress_serve
 
+    # Collect first: WhiteNoise indexes the static folder when the application loads.
+    call_command("collectstatic", interactive=False, verbosity=0)
     from config.wsgi import application
 
-    call_command("collectstatic", interactive=False, verbosity=0)
     click.echo(_("Linli is serving at http://%(host)s:%(port)s/") % {"host": host, "port": port})
     waitress_serve(application, host=host, port=port, threads=threads, ident="linli")
 
