@@ -69,3 +69,9 @@ def test_a_system_admin_starts_from_the_provinces(demo):
     response = logged_in("demo_system_admin").get("/regions/")
     assert response.status_code == 200
     assert {r.code for r, _c in response.context["rows"]} == {"990000000000", "980000000000"}
+
+
+def test_an_unknown_region_gets_the_sites_own_404_page(demo):
+    response = logged_in("demo_street_official").get("/regions/980101001001/")
+    assert response.status_code == 404
+    assert "outside the area you may see" in response.content.decode()
