@@ -23,6 +23,7 @@ urlpatterns = [
         allow_inline_styles(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
+    path("hsds/", include("linli.directory.hsds.urls")),
     path("regions/", include("linli.regions.urls")),
     path("", include("linli.accounts.urls")),
 ]

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "linli.core",
     "linli.regions",
     "linli.accounts",
+    "linli.directory",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,3 @@
+"""The HSDS 3.0 API at /hsds/ (public data only)."""
+
+urlpatterns: list = []

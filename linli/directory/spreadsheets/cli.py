@@ -1,0 +1,1 @@
+"""`linli directory` spreadsheet commands."""
