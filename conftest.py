@@ -42,3 +42,12 @@ def english():
     """Tests read messages in English unless they switch language themselves."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def taxonomy(db):
+    """The shipped taxonomies (migrations install them; this also serves --no-migrations runs)."""
+    from linli.directory.models import Taxonomy, TaxonomyTerm
+    from linli.directory.taxonomy import install
+
+    install(Taxonomy, TaxonomyTerm)

@@ -24,6 +24,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("hsds/", include("linli.directory.hsds.urls")),
+    path("directory/spreadsheets/", include("linli.directory.spreadsheets.urls")),
     path("regions/", include("linli.regions.urls")),
     path("", include("linli.accounts.urls")),
 ]

@@ -1,0 +1,4 @@
+"""Spreadsheet pages for community workers: template, import, export."""
+
+app_name = "spreadsheets"
+urlpatterns: list = []
