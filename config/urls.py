@@ -8,6 +8,7 @@ from linli.core.views import healthz
 api_v1 = [
     path("", include("linli.accounts.api.urls")),
     path("", include("linli.regions.api.urls")),
+    path("", include("linli.directory.api.urls")),
 ]
 
 urlpatterns = [
@@ -26,5 +27,6 @@ urlpatterns = [
     path("hsds/", include("linli.directory.hsds.urls")),
     path("directory/spreadsheets/", include("linli.directory.spreadsheets.urls")),
     path("regions/", include("linli.regions.urls")),
+    path("", include("linli.directory.urls")),
     path("", include("linli.accounts.urls")),
 ]

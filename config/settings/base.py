@@ -197,6 +197,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Maps draw communities and facilities from Linli's own data; a tile server is optional
+# (e.g. a city's own, on a closed network): {z}/{x}/{y} URL and its attribution.
+LINLI_MAP_TILE_URL = env.str("LINLI_MAP_TILE_URL", default="")
+LINLI_MAP_TILE_ATTRIBUTION = env.str("LINLI_MAP_TILE_ATTRIBUTION", default="")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("LINLI_SESSION_SECONDS", default=8 * 3600)
 X_FRAME_OPTIONS = "DENY"

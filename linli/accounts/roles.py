@@ -60,3 +60,13 @@ ROLE_GUIDES: dict[str, RoleGuide] = {
 
 def role_guide(role: str) -> RoleGuide:
     return ROLE_GUIDES[role]
+
+
+# Roles that keep the records of their area: facilities, organizations, residents.
+EDITOR_ROLES = (
+    Role.COMMUNITY_WORKER,
+    Role.STREET_OFFICIAL,
+    Role.DISTRICT_OFFICIAL,
+    Role.CITY_OFFICIAL,
+    Role.SYSTEM_ADMIN,
+)

@@ -26,7 +26,12 @@ class Scope:
     prefixes: tuple[str, ...]
 
     def q(self, field: str = "code") -> Q:
-        """A filter on `field` (a region code column) that keeps only what is in scope."""
+        """A filter on `field` (a region code) that keeps only what is in scope.
+
+        Pass the code itself: "code" on regions, "region__code" through a foreign
+        key (Django reads the key's column, no join), "location__region__code"
+        across a relation. `region_id` cannot take a prefix lookup.
+        """
         if self.everything:
             return Q()
         if not self.prefixes:

@@ -11,7 +11,7 @@ from linli.regions.models import Region
 
 from .choices import Role
 from .models import RoleAssignment, User
-from .roles import role_guide
+from .roles import EDITOR_ROLES, role_guide
 
 
 def user_create(
@@ -52,4 +52,8 @@ def role_grant(
     assignment, _created = RoleAssignment.objects.get_or_create(
         user=user, role=role, region=region, defaults={"granted_by": granted_by}
     )
+    if role in EDITOR_ROLES and not user.is_staff:
+        # Editors keep their area's records in the admin, which asks for staff status.
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
     return assignment

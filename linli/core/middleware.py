@@ -1,6 +1,7 @@
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -14,10 +15,19 @@ DEFAULT_POLICY = (
 )
 
 
+def content_security_policy() -> str:
+    """The policy, letting map tiles in from the one tile server the deployment names."""
+    policy = getattr(settings, "LINLI_CONTENT_SECURITY_POLICY", DEFAULT_POLICY)
+    tiles = urlsplit(getattr(settings, "LINLI_MAP_TILE_URL", ""))
+    if tiles.scheme and tiles.netloc:
+        policy = policy.replace("img-src 'self'", f"img-src 'self' {tiles.scheme}://{tiles.netloc}")
+    return policy
+
+
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
-        self.policy = getattr(settings, "LINLI_CONTENT_SECURITY_POLICY", DEFAULT_POLICY)
+        self.policy = content_security_policy()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
@@ -31,8 +41,7 @@ def allow_inline_styles(view: Callable[..., HttpResponse]) -> Callable[..., Http
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        policy = getattr(settings, "LINLI_CONTENT_SECURITY_POLICY", DEFAULT_POLICY)
-        response.headers["Content-Security-Policy"] = policy.replace(
+        response.headers["Content-Security-Policy"] = content_security_policy().replace(
             "style-src 'self'", "style-src 'self' 'unsafe-inline'"
         )
         return response
