@@ -15,11 +15,15 @@ def build(**options):
 
 
 def snapshot():
-    return list(
-        Region.objects.order_by("code").values_list(
-            "code", "name", "name_en", "population", "households", "lat", "lon"
-        )
+    from linli.directory.models import Location
+
+    regions = Region.objects.order_by("code").values_list(
+        "code", "name", "name_en", "population", "households", "lat", "lon"
     )
+    facilities = Location.objects.order_by("id").values_list(
+        "id", "name", "kind", "region_id", "latitude", "longitude", "capacity"
+    )
+    return list(regions), list(facilities)
 
 
 def population_of(regions) -> int:
@@ -54,8 +58,12 @@ def test_every_demo_region_nests_in_its_parent():
 
 
 def test_the_demo_is_repeatable_from_its_seed():
+    from linli.directory.models import Attribute, Location, Organization, Service
+
     build(seed=11, scale="small")
     first = snapshot()
+    for model in (Attribute, Service, Location, Organization):
+        model.objects.all().delete()
     RoleAssignment.objects.all().delete()
     User.objects.all().delete()
     for region in Region.objects.order_by("-code"):
@@ -66,7 +74,7 @@ def test_the_demo_is_repeatable_from_its_seed():
 
 
 def test_a_second_build_adds_nothing():
-    assert build(scale="small") == ["regions", "accounts"]
+    assert build(scale="small") == ["regions", "accounts", "directory"]
     count = Region.objects.count()
     assert build(scale="small") == []
     assert Region.objects.count() == count
