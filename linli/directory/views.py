@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 from uuid import UUID
 
@@ -128,23 +129,41 @@ def _without_page(request: HttpRequest) -> str:
     return query.urlencode()
 
 
-def _weekly_hours(schedules: list[Schedule]) -> list[dict[str, Any]]:
-    """Opening hours as people read them: one line per schedule, days spelled out."""
+def days_label(byday: str) -> str:
+    """HSDS days as people say them: "Every day", "Monday–Friday", "Tuesday, Saturday"."""
+    order = list(Weekday.values)
     labels = dict(Weekday.choices)
-    lines = []
-    for schedule in sorted(schedules, key=lambda s: (s.byday, s.opens_at or s.closes_at or 0)):
-        days = [
-            labels.get(code.strip(), code) for code in schedule.byday.split(",") if code.strip()
-        ]
-        lines.append(
-            {
-                "days": days,
-                "opens_at": schedule.opens_at,
-                "closes_at": schedule.closes_at,
-                "description": schedule.description,
-            }
-        )
-    return lines
+    codes = {code.strip() for code in byday.split(",")}
+    days = sorted((code for code in codes if code in labels), key=order.index)
+    if len(days) == len(order):
+        return str(_("Every day"))
+    runs: list[list[str]] = []
+    for day in days:
+        if runs and order.index(day) == order.index(runs[-1][-1]) + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    separator = _(", ")
+    parts = [
+        _("%(first)s–%(last)s") % {"first": labels[run[0]], "last": labels[run[-1]]}
+        if len(run) >= 3
+        else separator.join(str(labels[day]) for day in run)
+        for run in runs
+    ]
+    return separator.join(parts)
+
+
+def _weekly_hours(schedules: list[Schedule]) -> list[dict[str, Any]]:
+    """Opening hours as people read them: one line per schedule, earliest first."""
+    return [
+        {
+            "days": days_label(schedule.byday),
+            "opens_at": schedule.opens_at,
+            "closes_at": schedule.closes_at,
+            "description": schedule.description,
+        }
+        for schedule in sorted(schedules, key=lambda s: (s.opens_at or time.min, s.byday))
+    ]
 
 
 def facility_page(request: HttpRequest, facility_id: UUID) -> HttpResponse:

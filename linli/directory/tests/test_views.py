@@ -54,3 +54,19 @@ def test_a_facility_page_shows_hours_accessibility_and_services(demo, client):
 
 def test_an_unknown_facility_is_404(db, client):
     assert client.get("/facilities/00000000-0000-4000-8000-000000000000/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("byday", "label"),
+    [
+        ("MO,TU,WE,TH,FR,SA,SU", "Every day"),
+        ("MO,TU,WE,TH,FR", "Monday–Friday"),
+        ("TU,SA", "Tuesday, Saturday"),
+        ("SA,MO,TU,WE", "Monday–Wednesday, Saturday"),
+        ("", ""),
+    ],
+)
+def test_days_are_said_as_people_say_them(byday, label):
+    from linli.directory.views import days_label
+
+    assert days_label(byday) == label
