@@ -17,20 +17,17 @@ from django.http import HttpRequest
 from linli.regions.models import Region
 
 from .roles import EDITOR_ROLES
-from .selectors import user_has_role, user_scope
+from .selectors import Scope, user_scope
+
+
+def editor_scope(request: HttpRequest) -> Scope:
+    """Where the user keeps records: through their editing roles only."""
+    return user_scope(request.user, roles=EDITOR_ROLES)
 
 
 def is_editor(request: HttpRequest) -> bool:
     user = request.user
-    if not user.is_active or not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    cached = getattr(request, "_linli_is_editor", None)
-    if cached is None:
-        cached = user_has_role(user, *EDITOR_ROLES)
-        request._linli_is_editor = cached  # type: ignore[attr-defined]
-    return cached
+    return user.is_active and not editor_scope(request).is_empty
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -41,7 +38,7 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
-        return queryset.filter(user_scope(request.user).q(self.scope_field))
+        return queryset.filter(editor_scope(request).q(self.scope_field))
 
     def _allowed(self, request: HttpRequest, obj: Model | None) -> bool:
         if not is_editor(request):
@@ -67,7 +64,7 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.related_model is Region:
-            regions = Region.objects.filter(user_scope(request.user).q("code"))
+            regions = Region.objects.filter(editor_scope(request).q("code"))
             if self.region_levels:
                 regions = regions.filter(level__in=self.region_levels)
             kwargs["queryset"] = regions.order_by("code")

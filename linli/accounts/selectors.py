@@ -7,6 +7,7 @@ code starts with one of them, and so is any record that points at it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -17,7 +18,7 @@ from django.db.models import Q, QuerySet
 from linli.regions.models import Region
 
 from .choices import Role
-from .models import RoleAssignment, User
+from .models import RoleAssignment
 
 
 @dataclass(frozen=True)
@@ -58,28 +59,31 @@ def _minimal_prefixes(prefixes: set[str]) -> tuple[str, ...]:
     return tuple(sorted(kept))
 
 
-def user_scope(user: Any) -> Scope:
-    """The regions `user` may see. Cached on the user object for the rest of the request."""
+def user_scope(user: Any, roles: Iterable[str] | None = None) -> Scope:
+    """The regions `user` may see, or, given `roles`, reach through those roles only.
+
+    Writing services pass the roles that write, so that a read-only role held
+    over a wider area (an auditor's district) never widens where a user writes.
+    Cached on the user object for the rest of the request.
+    """
     if not getattr(user, "is_authenticated", False):
         return NOTHING
-    cached = getattr(user, "_linli_scope", None)
-    if cached is not None:
-        return cached
-    assignments = list(
-        RoleAssignment.objects.filter(user=user)
-        .select_related("region")
-        .only("role", "region__code", "region__level")
-    )
-    if user.is_superuser or any(
-        a.role == Role.SYSTEM_ADMIN and a.region is None for a in assignments
-    ):
+    key = None if roles is None else frozenset(roles)
+    cache: dict[frozenset[str] | None, Scope] = user.__dict__.setdefault("_linli_scopes", {})
+    if key in cache:
+        return cache[key]
+    assignments = RoleAssignment.objects.filter(user=user).select_related("region")
+    if key is not None:
+        assignments = assignments.filter(role__in=key)
+    held = list(assignments.only("role", "region__code", "region__level"))
+    if user.is_superuser or any(a.role == Role.SYSTEM_ADMIN and a.region is None for a in held):
         scope = Scope(everything=True, prefixes=())
     else:
         scope = Scope(
             everything=False,
-            prefixes=_minimal_prefixes({a.region.prefix for a in assignments if a.region}),
+            prefixes=_minimal_prefixes({a.region.prefix for a in held if a.region}),
         )
-    user._linli_scope = scope
+    cache[key] = scope
     return scope
 
 
@@ -90,10 +94,6 @@ def user_roles(user: Any) -> list[RoleAssignment]:
     order = {role: index for index, role in enumerate(reversed(Role.values))}
     assignments = RoleAssignment.objects.filter(user=user).select_related("region")
     return sorted(assignments, key=lambda a: (order[a.role], a.region_id or ""))
-
-
-def user_has_role(user: User, *roles: Role) -> bool:
-    return RoleAssignment.objects.filter(user=user, role__in=roles).exists()
 
 
 def regions_visible_to(user: Any) -> QuerySet[Region]:

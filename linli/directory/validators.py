@@ -12,7 +12,7 @@ CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 # Mainland China with its islands, generously: a deployment elsewhere changes
-# LINLI_COORDINATE_BOUNDS (south, west, north, east).
+# LINLI_COORDINATE_BOUNDS (south, west, north, east), or sets it to None for no bounds.
 CHINA_BOUNDS = (3.5, 73.0, 54.0, 135.5)
 
 
@@ -43,8 +43,12 @@ def validate_credit_code(value: str) -> None:
         )
 
 
-def coordinate_bounds() -> tuple[float, float, float, float]:
-    south, west, north, east = getattr(settings, "LINLI_COORDINATE_BOUNDS", CHINA_BOUNDS)
+def coordinate_bounds() -> tuple[float, float, float, float] | None:
+    """The deployment's (south, west, north, east); None when it sets no bounds."""
+    bounds = getattr(settings, "LINLI_COORDINATE_BOUNDS", CHINA_BOUNDS)
+    if bounds is None:
+        return None
+    south, west, north, east = bounds
     return (float(south), float(west), float(north), float(east))
 
 
@@ -55,7 +59,10 @@ def validate_point(lat: float | None, lon: float | None) -> dict[str, list[str]]
     if lat is None or lon is None:
         field = "latitude" if lat is None else "longitude"
         return {field: [_("Give both latitude and longitude, or neither.")]}
-    south, west, north, east = coordinate_bounds()
+    bounds = coordinate_bounds()
+    if bounds is None:
+        return {}
+    south, west, north, east = bounds
     errors: dict[str, list[str]] = {}
     if not south <= lat <= north:
         errors["latitude"] = [

@@ -117,3 +117,16 @@ def test_the_scope_is_read_once_per_request(demo, django_assert_num_queries):
     with django_assert_num_queries(1):
         user_scope(user)
         user_scope(user)
+
+
+def test_a_scope_through_some_roles_only(db):
+    from linli.accounts.roles import EDITOR_ROLES
+
+    community = region_chain("990102001001")
+    district = region_chain("990102000000")
+    user = UserFactory()
+    RoleAssignmentFactory(user=user, role=Role.AUDITOR, region=district)
+    RoleAssignmentFactory(user=user, role=Role.COMMUNITY_WORKER, region=community)
+    assert user_scope(user).prefixes == ("990102",)
+    assert user_scope(user, roles=EDITOR_ROLES).prefixes == ("990102001001",)
+    assert user_scope(user, roles=[Role.VOLUNTEER]).is_empty
