@@ -23,6 +23,11 @@ def taxonomy_uuid(taxonomy_code: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, taxonomy_code)
 
 
+def taxonomy_uri(taxonomy_code: str) -> str:
+    """HSDS types a taxonomy's `uri` as a URI: a URN names ours without a web address."""
+    return f"urn:linli:taxonomy:{taxonomy_code}"
+
+
 def term_uuid(taxonomy_code: str, term_code: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"{taxonomy_code}:{term_code}")
 
@@ -83,7 +88,7 @@ def install(taxonomy_model: Any, term_model: Any, path: Path = DATA) -> int:
             defaults={
                 "name": spec.name,
                 "description": spec.name_en,
-                "uri": spec.code,
+                "uri": taxonomy_uri(spec.code),
                 "version": spec.version,
             },
         )

@@ -154,6 +154,8 @@ class ServiceSearchApi(generics.GenericAPIView):
 
     permission_classes = [AllowAny]
     serializer_class = SearchResultSerializer
+    # The rows come from service_search(); this only tells the schema what they are.
+    queryset = ServiceAtLocation.objects.none()
 
     @extend_schema(parameters=[SearchInput], responses=SearchResultSerializer(many=True))
     def get(self, request: Request) -> Response:
