@@ -202,6 +202,15 @@ SPECTACULAR_SETTINGS = {
 LINLI_MAP_TILE_URL = env.str("LINLI_MAP_TILE_URL", default="")
 LINLI_MAP_TILE_ATTRIBUTION = env.str("LINLI_MAP_TILE_ATTRIBUTION", default="")
 
+# Where facilities may lie: south, west, north, east in degrees (China by default);
+# "none" turns the check off, e.g. to load another country's HSDS data.
+_bounds = env.list("LINLI_COORDINATE_BOUNDS", default=["3.5", "73.0", "54.0", "135.5"])
+LINLI_COORDINATE_BOUNDS = (
+    None if [b.lower() for b in _bounds] == ["none"] else tuple(float(b) for b in _bounds)
+)
+# Largest spreadsheet a community worker may upload (bytes).
+LINLI_SPREADSHEET_MAX_BYTES = env.int("LINLI_SPREADSHEET_MAX_BYTES", default=10 * 1024 * 1024)
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("LINLI_SESSION_SECONDS", default=8 * 3600)
 X_FRAME_OPTIONS = "DENY"
