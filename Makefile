@@ -6,7 +6,7 @@ VENV := .venv
 UV := $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
 LINLI := $(VENV)/bin/linli
 
-.PHONY: demo test install serve lint types messages clean-demo
+.PHONY: demo test install serve lint types messages bench
 
 demo: install
 	$(LINLI) migrate
@@ -47,3 +47,7 @@ types: install
 messages: install
 	$(VENV)/bin/python manage.py makemessages -l zh_Hans -l en --no-obsolete -i .venv -i var -i tests -i "*/tests/*"
 	$(VENV)/bin/python scripts/compile_messages.py
+
+# Performance lives here, not in tests: see docs/benchmarks.md.
+bench: install
+	$(VENV)/bin/python benchmarks/directory_api.py
