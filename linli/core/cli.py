@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import click
 from django.core.management import call_command
 from django.utils.translation import gettext as _
 
-from .errors import LinliError
+from .errors import ImportRejected, LinliError
 from .registry import linli_group
+
+T = TypeVar("T")
 
 
 def fail(error: LinliError) -> click.ClickException:
@@ -15,6 +20,18 @@ def fail(error: LinliError) -> click.ClickException:
     lines = [error.message]
     lines += [f"  {name}: {' '.join(reasons)}" for name, reasons in error.fields.items()]
     return click.ClickException("\n".join(lines))
+
+
+def run_import(action: Callable[[], T]) -> T:
+    """Run an import; a refusal lists every problem, then exits 1 with the reason."""
+    try:
+        return action()
+    except ImportRejected as error:
+        for problem in error.rows:
+            click.echo(str(problem), err=True)
+        raise fail(error) from error
+    except LinliError as error:
+        raise fail(error) from error
 
 
 @linli_group.command()

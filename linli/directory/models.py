@@ -257,6 +257,8 @@ class Service(HsdsRecord):
         verbose_name = _("service")
         verbose_name_plural = _("services")
         ordering = ["name"]
+        # Lists page through services by name (HSDS API, admin): an index walks to the page.
+        indexes = [models.Index(fields=["name", "id"], name="service_name_id_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(minimum_age__isnull=True)

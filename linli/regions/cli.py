@@ -6,8 +6,7 @@ from pathlib import Path
 import click
 from django.utils.translation import gettext as _
 
-from linli.core.cli import fail
-from linli.core.errors import ImportRejected, LinliError
+from linli.core.cli import run_import
 from linli.core.files import decode_text
 from linli.core.registry import linli_group
 
@@ -28,16 +27,11 @@ def regions_import(path: Path) -> None:
 
     All or nothing: a file with any bad row changes nothing, and every bad row is listed.
     """
-    try:
-        text = decode_text(path.read_bytes())
-        with click.progressbar(length=text.count("\n"), label=_("Importing regions")) as bar:
-            report = region_import_csv(stream=io.StringIO(text, newline=""), progress=bar.update)
-    except ImportRejected as error:
-        for problem in error.rows:
-            click.echo(str(problem), err=True)
-        raise fail(error) from error
-    except LinliError as error:
-        raise fail(error) from error
+    text = run_import(lambda: decode_text(path.read_bytes()))
+    with click.progressbar(length=text.count("\n"), label=_("Importing regions")) as bar:
+        report = run_import(
+            lambda: region_import_csv(stream=io.StringIO(text, newline=""), progress=bar.update)
+        )
     click.echo(
         _("Imported regions: %(created)s created, %(updated)s updated.")
         % {"created": report.created, "updated": report.updated}

@@ -11,8 +11,8 @@ import click
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from linli.core.cli import fail
-from linli.core.errors import ImportRejected, LinliError
+from linli.core.cli import fail, run_import
+from linli.core.errors import LinliError
 from linli.directory.cli import hsds
 
 from .dataset import FORMATS, JSON_FILE, ProgressUpdate, hsds_dataset_export, hsds_dataset_import
@@ -66,14 +66,7 @@ def hsds_import(path: Path, partial: bool) -> None:
     Records are created or updated by their HSDS id. All or nothing unless
     --partial: every problem is listed with its file, row and field.
     """
-    try:
-        report = hsds_dataset_import(path=path, partial=partial, progress=_progress)
-    except ImportRejected as error:
-        for problem in error.rows:
-            click.echo(str(problem), err=True)
-        raise fail(error) from error
-    except LinliError as error:
-        raise fail(error) from error
+    report = run_import(lambda: hsds_dataset_import(path=path, partial=partial, progress=_progress))
     for warning in report.warnings:
         click.echo(warning, err=True)
     for problem in report.problems:

@@ -8,463 +8,1382 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('regions', '0001_initial'),
+        ("regions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Taxonomy',
+            name="Taxonomy",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('description', models.TextField(blank=True, default='', verbose_name='description')),
-                ('uri', models.CharField(blank=True, max_length=500, verbose_name='URI')),
-                ('version', models.CharField(blank=True, max_length=50, verbose_name='version')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                (
+                    "description",
+                    models.TextField(blank=True, default="", verbose_name="description"),
+                ),
+                ("uri", models.CharField(blank=True, max_length=500, verbose_name="URI")),
+                ("version", models.CharField(blank=True, max_length=50, verbose_name="version")),
             ],
             options={
-                'verbose_name': 'taxonomy',
-                'verbose_name_plural': 'taxonomies',
-                'ordering': ['name'],
+                "verbose_name": "taxonomy",
+                "verbose_name_plural": "taxonomies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('location_type', models.CharField(choices=[('physical', 'Physical'), ('postal', 'Postal'), ('virtual', 'Virtual')], default='physical', max_length=10, verbose_name='location type')),
-                ('url', models.URLField(blank=True, max_length=500, verbose_name='URL')),
-                ('name', models.CharField(blank=True, max_length=255, verbose_name='name')),
-                ('alternate_name', models.CharField(blank=True, max_length=255, verbose_name='alternate name')),
-                ('description', models.TextField(blank=True, default='', verbose_name='description')),
-                ('transportation', models.TextField(blank=True, default='', verbose_name='transportation')),
-                ('latitude', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('longitude', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('external_identifier', models.CharField(blank=True, max_length=255, verbose_name='external identifier')),
-                ('external_identifier_type', models.CharField(blank=True, max_length=255, verbose_name='external identifier type')),
-                ('kind', models.CharField(blank=True, choices=[('comprehensive_service_facility', 'Comprehensive community service facility'), ('community_health_center', 'Community health centre'), ('health_station', 'Community health station'), ('village_clinic', 'Village clinic'), ('elderly_day_care', 'Elderly day care'), ('elderly_canteen', 'Elderly canteen'), ('nursing_home', 'Nursing home'), ('nursery', 'Nursery'), ('kindergarten', 'Kindergarten'), ('outdoor_fitness', 'Outdoor fitness corner'), ('sports_ground', 'Sports ground'), ('culture_room', 'Culture room'), ('library', 'Library'), ('volunteer_station', 'Volunteer station'), ('self_service_terminal', 'Self-service terminal'), ('other', 'Other')], db_index=True, max_length=40, verbose_name='facility kind')),
-                ('floor_area_m2', models.DecimalField(blank=True, decimal_places=1, max_digits=10, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='floor area (m²)')),
-                ('activity_area_m2', models.DecimalField(blank=True, decimal_places=1, max_digits=10, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='resident activity area (m²)')),
-                ('capacity', models.PositiveIntegerField(blank=True, null=True, verbose_name='capacity (people)')),
-                ('opened_on', models.DateField(blank=True, null=True, verbose_name='opened on')),
-                ('closed_on', models.DateField(blank=True, null=True, verbose_name='closed on')),
-                ('region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='locations', to='regions.region', verbose_name='community or village')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                (
+                    "location_type",
+                    models.CharField(
+                        choices=[
+                            ("physical", "Physical"),
+                            ("postal", "Postal"),
+                            ("virtual", "Virtual"),
+                        ],
+                        default="physical",
+                        max_length=10,
+                        verbose_name="location type",
+                    ),
+                ),
+                ("url", models.URLField(blank=True, max_length=500, verbose_name="URL")),
+                ("name", models.CharField(blank=True, max_length=255, verbose_name="name")),
+                (
+                    "alternate_name",
+                    models.CharField(blank=True, max_length=255, verbose_name="alternate name"),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, default="", verbose_name="description"),
+                ),
+                (
+                    "transportation",
+                    models.TextField(blank=True, default="", verbose_name="transportation"),
+                ),
+                ("latitude", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                ("longitude", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                (
+                    "external_identifier",
+                    models.CharField(
+                        blank=True, max_length=255, verbose_name="external identifier"
+                    ),
+                ),
+                (
+                    "external_identifier_type",
+                    models.CharField(
+                        blank=True, max_length=255, verbose_name="external identifier type"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            (
+                                "comprehensive_service_facility",
+                                "Comprehensive community service facility",
+                            ),
+                            ("community_health_center", "Community health centre"),
+                            ("health_station", "Community health station"),
+                            ("village_clinic", "Village clinic"),
+                            ("elderly_day_care", "Elderly day care"),
+                            ("elderly_canteen", "Elderly canteen"),
+                            ("nursing_home", "Nursing home"),
+                            ("nursery", "Nursery"),
+                            ("kindergarten", "Kindergarten"),
+                            ("outdoor_fitness", "Outdoor fitness corner"),
+                            ("sports_ground", "Sports ground"),
+                            ("culture_room", "Culture room"),
+                            ("library", "Library"),
+                            ("volunteer_station", "Volunteer station"),
+                            ("self_service_terminal", "Self-service terminal"),
+                            ("other", "Other"),
+                        ],
+                        db_index=True,
+                        max_length=40,
+                        verbose_name="facility kind",
+                    ),
+                ),
+                (
+                    "floor_area_m2",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=10,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="floor area (m²)",
+                    ),
+                ),
+                (
+                    "activity_area_m2",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=10,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="resident activity area (m²)",
+                    ),
+                ),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="capacity (people)"
+                    ),
+                ),
+                ("opened_on", models.DateField(blank=True, null=True, verbose_name="opened on")),
+                ("closed_on", models.DateField(blank=True, null=True, verbose_name="closed on")),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="locations",
+                        to="regions.region",
+                        verbose_name="community or village",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'facility',
-                'verbose_name_plural': 'facilities',
-                'ordering': ['name'],
+                "verbose_name": "facility",
+                "verbose_name_plural": "facilities",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Address',
+            name="Address",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('attention', models.CharField(blank=True, max_length=255, verbose_name='attention')),
-                ('address_1', models.CharField(max_length=255, verbose_name='address')),
-                ('address_2', models.CharField(blank=True, max_length=255, verbose_name='address, second line')),
-                ('city', models.CharField(max_length=255, verbose_name='city')),
-                ('region', models.CharField(blank=True, max_length=255, verbose_name='district')),
-                ('state_province', models.CharField(max_length=255, verbose_name='province')),
-                ('postal_code', models.CharField(max_length=20, verbose_name='postal code')),
-                ('country', models.CharField(default='CN', max_length=2, verbose_name='country')),
-                ('address_type', models.CharField(choices=[('physical', 'Physical'), ('postal', 'Postal'), ('virtual', 'Virtual')], default='physical', max_length=10, verbose_name='address type')),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='addresses', to='directory.location', verbose_name='facility')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                (
+                    "attention",
+                    models.CharField(blank=True, max_length=255, verbose_name="attention"),
+                ),
+                ("address_1", models.CharField(max_length=255, verbose_name="address")),
+                (
+                    "address_2",
+                    models.CharField(
+                        blank=True, max_length=255, verbose_name="address, second line"
+                    ),
+                ),
+                ("city", models.CharField(max_length=255, verbose_name="city")),
+                ("region", models.CharField(blank=True, max_length=255, verbose_name="district")),
+                ("state_province", models.CharField(max_length=255, verbose_name="province")),
+                ("postal_code", models.CharField(max_length=20, verbose_name="postal code")),
+                ("country", models.CharField(default="CN", max_length=2, verbose_name="country")),
+                (
+                    "address_type",
+                    models.CharField(
+                        choices=[
+                            ("physical", "Physical"),
+                            ("postal", "Postal"),
+                            ("virtual", "Virtual"),
+                        ],
+                        default="physical",
+                        max_length=10,
+                        verbose_name="address type",
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="addresses",
+                        to="directory.location",
+                        verbose_name="facility",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'address',
-                'verbose_name_plural': 'addresses',
+                "verbose_name": "address",
+                "verbose_name_plural": "addresses",
             },
         ),
         migrations.CreateModel(
-            name='Accessibility',
+            name="Accessibility",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('description', models.TextField(blank=True, default='', verbose_name='description')),
-                ('details', models.TextField(blank=True, default='', verbose_name='details')),
-                ('url', models.URLField(blank=True, max_length=500, verbose_name='URL')),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='accessibility', to='directory.location')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, default="", verbose_name="description"),
+                ),
+                ("details", models.TextField(blank=True, default="", verbose_name="details")),
+                ("url", models.URLField(blank=True, max_length=500, verbose_name="URL")),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="accessibility",
+                        to="directory.location",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'accessibility feature',
-                'verbose_name_plural': 'accessibility features',
+                "verbose_name": "accessibility feature",
+                "verbose_name_plural": "accessibility features",
             },
         ),
         migrations.CreateModel(
-            name='Metadata',
+            name="Metadata",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('resource_id', models.UUIDField(verbose_name='record')),
-                ('resource_type', models.CharField(max_length=50, verbose_name='table')),
-                ('last_action_date', models.DateTimeField(verbose_name='changed at')),
-                ('last_action_type', models.CharField(max_length=50, verbose_name='change')),
-                ('field_name', models.CharField(max_length=100, verbose_name='field')),
-                ('previous_value', models.TextField(blank=True, default='', verbose_name='previous value')),
-                ('replacement_value', models.TextField(blank=True, default='', verbose_name='new value')),
-                ('updated_by', models.CharField(max_length=255, verbose_name='changed by')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("resource_id", models.UUIDField(verbose_name="record")),
+                ("resource_type", models.CharField(max_length=50, verbose_name="table")),
+                ("last_action_date", models.DateTimeField(verbose_name="changed at")),
+                ("last_action_type", models.CharField(max_length=50, verbose_name="change")),
+                ("field_name", models.CharField(max_length=100, verbose_name="field")),
+                (
+                    "previous_value",
+                    models.TextField(blank=True, default="", verbose_name="previous value"),
+                ),
+                (
+                    "replacement_value",
+                    models.TextField(blank=True, default="", verbose_name="new value"),
+                ),
+                ("updated_by", models.CharField(max_length=255, verbose_name="changed by")),
             ],
             options={
-                'verbose_name': 'change record',
-                'verbose_name_plural': 'change records',
-                'indexes': [models.Index(fields=['resource_type', 'resource_id'], name='directory_m_resourc_faf776_idx')],
+                "verbose_name": "change record",
+                "verbose_name_plural": "change records",
+                "indexes": [
+                    models.Index(
+                        fields=["resource_type", "resource_id"],
+                        name="directory_m_resourc_faf776_idx",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('alternate_name', models.CharField(blank=True, max_length=255, verbose_name='alternate name')),
-                ('description', models.TextField(blank=True, default='', verbose_name='description')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('website', models.URLField(blank=True, max_length=500, verbose_name='website')),
-                ('tax_status', models.CharField(blank=True, max_length=255, verbose_name='tax status')),
-                ('tax_id', models.CharField(blank=True, max_length=255, verbose_name='tax id')),
-                ('year_incorporated', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1800), django.core.validators.MaxValueValidator(2100)], verbose_name='year incorporated')),
-                ('legal_status', models.CharField(blank=True, max_length=255, verbose_name='legal status')),
-                ('logo', models.CharField(blank=True, max_length=500, verbose_name='logo')),
-                ('uri', models.URLField(blank=True, max_length=500, verbose_name='URI')),
-                ('kind', models.CharField(blank=True, choices=[('government', 'Government'), ('community_committee', 'Community committee'), ('social_organization', 'Social organization'), ('charity', 'Charity'), ('enterprise', 'Enterprise'), ('public_institution', 'Public institution')], max_length=32, verbose_name='kind')),
-                ('credit_code', models.CharField(blank=True, max_length=18, validators=[linli.directory.validators.validate_credit_code], verbose_name='unified social credit code')),
-                ('verified', models.BooleanField(default=False, verbose_name='verified')),
-                ('parent_organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='branches', to='directory.organization', verbose_name='parent organization')),
-                ('region', models.ForeignKey(blank=True, help_text='Where the organization is registered; it decides who may edit it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='organizations', to='regions.region', verbose_name='region')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                (
+                    "alternate_name",
+                    models.CharField(blank=True, max_length=255, verbose_name="alternate name"),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, default="", verbose_name="description"),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("website", models.URLField(blank=True, max_length=500, verbose_name="website")),
+                (
+                    "tax_status",
+                    models.CharField(blank=True, max_length=255, verbose_name="tax status"),
+                ),
+                ("tax_id", models.CharField(blank=True, max_length=255, verbose_name="tax id")),
+                (
+                    "year_incorporated",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1800),
+                            django.core.validators.MaxValueValidator(2100),
+                        ],
+                        verbose_name="year incorporated",
+                    ),
+                ),
+                (
+                    "legal_status",
+                    models.CharField(blank=True, max_length=255, verbose_name="legal status"),
+                ),
+                ("logo", models.CharField(blank=True, max_length=500, verbose_name="logo")),
+                ("uri", models.URLField(blank=True, max_length=500, verbose_name="URI")),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("government", "Government"),
+                            ("community_committee", "Community committee"),
+                            ("social_organization", "Social organization"),
+                            ("charity", "Charity"),
+                            ("enterprise", "Enterprise"),
+                            ("public_institution", "Public institution"),
+                        ],
+                        max_length=32,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "credit_code",
+                    models.CharField(
+                        blank=True,
+                        max_length=18,
+                        validators=[linli.directory.validators.validate_credit_code],
+                        verbose_name="unified social credit code",
+                    ),
+                ),
+                ("verified", models.BooleanField(default=False, verbose_name="verified")),
+                (
+                    "parent_organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="branches",
+                        to="directory.organization",
+                        verbose_name="parent organization",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Where the organization is registered; it decides who may edit it.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="organizations",
+                        to="regions.region",
+                        verbose_name="region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organization',
-                'verbose_name_plural': 'organizations',
-                'ordering': ['name'],
+                "verbose_name": "organization",
+                "verbose_name_plural": "organizations",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='location',
-            name='organization',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='locations', to='directory.organization', verbose_name='organization'),
+            model_name="location",
+            name="organization",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="locations",
+                to="directory.organization",
+                verbose_name="organization",
+            ),
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('name', models.CharField(blank=True, max_length=255, verbose_name='name')),
-                ('title', models.CharField(blank=True, max_length=255, verbose_name='title')),
-                ('department', models.CharField(blank=True, max_length=255, verbose_name='department')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='directory.location')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='directory.organization')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=255, verbose_name="name")),
+                ("title", models.CharField(blank=True, max_length=255, verbose_name="title")),
+                (
+                    "department",
+                    models.CharField(blank=True, max_length=255, verbose_name="department"),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="directory.location",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="directory.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contact',
-                'verbose_name_plural': 'contacts',
+                "verbose_name": "contact",
+                "verbose_name_plural": "contacts",
             },
         ),
         migrations.CreateModel(
-            name='OrganizationIdentifier',
+            name="OrganizationIdentifier",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('identifier_scheme', models.CharField(blank=True, max_length=100, verbose_name='scheme')),
-                ('identifier_type', models.CharField(blank=True, max_length=255, verbose_name='type')),
-                ('identifier', models.CharField(max_length=255, verbose_name='identifier')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='organization_identifiers', to='directory.organization')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                (
+                    "identifier_scheme",
+                    models.CharField(blank=True, max_length=100, verbose_name="scheme"),
+                ),
+                (
+                    "identifier_type",
+                    models.CharField(blank=True, max_length=255, verbose_name="type"),
+                ),
+                ("identifier", models.CharField(max_length=255, verbose_name="identifier")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="organization_identifiers",
+                        to="directory.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organization identifier',
-                'verbose_name_plural': 'organization identifiers',
+                "verbose_name": "organization identifier",
+                "verbose_name_plural": "organization identifiers",
             },
         ),
         migrations.CreateModel(
-            name='Program',
+            name="Program",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('alternate_name', models.CharField(blank=True, max_length=255, verbose_name='alternate name')),
-                ('description', models.TextField(blank=True, default='', verbose_name='description')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='programs', to='directory.organization', verbose_name='organization')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                (
+                    "alternate_name",
+                    models.CharField(blank=True, max_length=255, verbose_name="alternate name"),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, default="", verbose_name="description"),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="programs",
+                        to="directory.organization",
+                        verbose_name="organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'program',
-                'verbose_name_plural': 'programs',
-                'ordering': ['name'],
+                "verbose_name": "program",
+                "verbose_name_plural": "programs",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('alternate_name', models.CharField(blank=True, max_length=255, verbose_name='alternate name')),
-                ('description', models.TextField(blank=True, default='', verbose_name='description')),
-                ('url', models.URLField(blank=True, max_length=500, verbose_name='URL')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('inactive', 'Inactive'), ('defunct', 'Defunct'), ('temporarily closed', 'Temporarily closed')], db_index=True, default='active', max_length=20, verbose_name='status')),
-                ('interpretation_services', models.TextField(blank=True, default='', verbose_name='interpretation services')),
-                ('application_process', models.TextField(blank=True, default='', verbose_name='application process')),
-                ('fees_description', models.TextField(blank=True, default='', verbose_name='fees description')),
-                ('wait_time', models.CharField(blank=True, max_length=255, verbose_name='wait time')),
-                ('fees', models.TextField(blank=True, default='', verbose_name='fees')),
-                ('accreditations', models.TextField(blank=True, default='', verbose_name='accreditations')),
-                ('eligibility_description', models.TextField(blank=True, default='', verbose_name='eligibility')),
-                ('minimum_age', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(150)], verbose_name='minimum age')),
-                ('maximum_age', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(150)], verbose_name='maximum age')),
-                ('assured_date', models.DateField(blank=True, null=True, verbose_name='assured on')),
-                ('assurer_email', models.EmailField(blank=True, max_length=254, verbose_name='assurer email')),
-                ('licenses', models.TextField(blank=True, default='', verbose_name='licences')),
-                ('alert', models.TextField(blank=True, default='', verbose_name='alert')),
-                ('fee_kind', models.CharField(choices=[('free', 'Free'), ('subsidized', 'Subsidized'), ('market', 'Market price'), ('unknown', 'Not stated')], default='unknown', max_length=12, verbose_name='fee')),
-                ('fee_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='fee amount (yuan)')),
-                ('at_facility', models.BooleanField(default=True, verbose_name='delivered at a facility')),
-                ('at_home', models.BooleanField(default=False, verbose_name='delivered at home')),
-                ('online', models.BooleanField(default=False, verbose_name='delivered online')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='services', to='directory.organization', verbose_name='organization')),
-                ('program', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='services', to='directory.program', verbose_name='program')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                (
+                    "alternate_name",
+                    models.CharField(blank=True, max_length=255, verbose_name="alternate name"),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, default="", verbose_name="description"),
+                ),
+                ("url", models.URLField(blank=True, max_length=500, verbose_name="URL")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("inactive", "Inactive"),
+                            ("defunct", "Defunct"),
+                            ("temporarily closed", "Temporarily closed"),
+                        ],
+                        db_index=True,
+                        default="active",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "interpretation_services",
+                    models.TextField(
+                        blank=True, default="", verbose_name="interpretation services"
+                    ),
+                ),
+                (
+                    "application_process",
+                    models.TextField(blank=True, default="", verbose_name="application process"),
+                ),
+                (
+                    "fees_description",
+                    models.TextField(blank=True, default="", verbose_name="fees description"),
+                ),
+                (
+                    "wait_time",
+                    models.CharField(blank=True, max_length=255, verbose_name="wait time"),
+                ),
+                ("fees", models.TextField(blank=True, default="", verbose_name="fees")),
+                (
+                    "accreditations",
+                    models.TextField(blank=True, default="", verbose_name="accreditations"),
+                ),
+                (
+                    "eligibility_description",
+                    models.TextField(blank=True, default="", verbose_name="eligibility"),
+                ),
+                (
+                    "minimum_age",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(150)],
+                        verbose_name="minimum age",
+                    ),
+                ),
+                (
+                    "maximum_age",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(150)],
+                        verbose_name="maximum age",
+                    ),
+                ),
+                (
+                    "assured_date",
+                    models.DateField(blank=True, null=True, verbose_name="assured on"),
+                ),
+                (
+                    "assurer_email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="assurer email"),
+                ),
+                ("licenses", models.TextField(blank=True, default="", verbose_name="licences")),
+                ("alert", models.TextField(blank=True, default="", verbose_name="alert")),
+                (
+                    "fee_kind",
+                    models.CharField(
+                        choices=[
+                            ("free", "Free"),
+                            ("subsidized", "Subsidized"),
+                            ("market", "Market price"),
+                            ("unknown", "Not stated"),
+                        ],
+                        default="unknown",
+                        max_length=12,
+                        verbose_name="fee",
+                    ),
+                ),
+                (
+                    "fee_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=10,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="fee amount (yuan)",
+                    ),
+                ),
+                (
+                    "at_facility",
+                    models.BooleanField(default=True, verbose_name="delivered at a facility"),
+                ),
+                ("at_home", models.BooleanField(default=False, verbose_name="delivered at home")),
+                ("online", models.BooleanField(default=False, verbose_name="delivered online")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="services",
+                        to="directory.organization",
+                        verbose_name="organization",
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="services",
+                        to="directory.program",
+                        verbose_name="program",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service',
-                'verbose_name_plural': 'services',
-                'ordering': ['name'],
+                "verbose_name": "service",
+                "verbose_name_plural": "services",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='RequiredDocument',
+            name="RequiredDocument",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('document', models.TextField(blank=True, default='', verbose_name='document')),
-                ('uri', models.URLField(blank=True, max_length=500, verbose_name='URI')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='required_documents', to='directory.service')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("document", models.TextField(blank=True, default="", verbose_name="document")),
+                ("uri", models.URLField(blank=True, max_length=500, verbose_name="URI")),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="required_documents",
+                        to="directory.service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'required document',
-                'verbose_name_plural': 'required documents',
+                "verbose_name": "required document",
+                "verbose_name_plural": "required documents",
             },
         ),
         migrations.CreateModel(
-            name='Phone',
+            name="Phone",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('number', models.CharField(max_length=50, verbose_name='number')),
-                ('extension', models.PositiveIntegerField(blank=True, null=True, verbose_name='extension')),
-                ('type', models.CharField(blank=True, max_length=50, verbose_name='type')),
-                ('description', models.TextField(blank=True, default='', verbose_name='description')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='directory.contact')),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='directory.location')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='directory.organization')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='directory.service')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("number", models.CharField(max_length=50, verbose_name="number")),
+                (
+                    "extension",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="extension"),
+                ),
+                ("type", models.CharField(blank=True, max_length=50, verbose_name="type")),
+                (
+                    "description",
+                    models.TextField(blank=True, default="", verbose_name="description"),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phones",
+                        to="directory.contact",
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phones",
+                        to="directory.location",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phones",
+                        to="directory.organization",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phones",
+                        to="directory.service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'phone',
-                'verbose_name_plural': 'phones',
+                "verbose_name": "phone",
+                "verbose_name_plural": "phones",
             },
         ),
         migrations.CreateModel(
-            name='Language',
+            name="Language",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('name', models.CharField(blank=True, max_length=100, verbose_name='name')),
-                ('code', models.CharField(blank=True, max_length=20, verbose_name='code')),
-                ('note', models.TextField(blank=True, default='', verbose_name='note')),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='languages', to='directory.location')),
-                ('phone', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='languages', to='directory.phone')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='languages', to='directory.service')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100, verbose_name="name")),
+                ("code", models.CharField(blank=True, max_length=20, verbose_name="code")),
+                ("note", models.TextField(blank=True, default="", verbose_name="note")),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="languages",
+                        to="directory.location",
+                    ),
+                ),
+                (
+                    "phone",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="languages",
+                        to="directory.phone",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="languages",
+                        to="directory.service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'language',
-                'verbose_name_plural': 'languages',
+                "verbose_name": "language",
+                "verbose_name_plural": "languages",
             },
         ),
         migrations.CreateModel(
-            name='Funding',
+            name="Funding",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('source', models.TextField(blank=True, default='', verbose_name='source')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='funding', to='directory.organization')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='funding', to='directory.service')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("source", models.TextField(blank=True, default="", verbose_name="source")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="funding",
+                        to="directory.organization",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="funding",
+                        to="directory.service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'funding',
-                'verbose_name_plural': 'funding',
+                "verbose_name": "funding",
+                "verbose_name_plural": "funding",
             },
         ),
         migrations.CreateModel(
-            name='CostOption',
+            name="CostOption",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='valid from')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='valid to')),
-                ('option', models.TextField(blank=True, default='', verbose_name='option')),
-                ('currency', models.CharField(blank=True, max_length=3, verbose_name='currency')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='amount')),
-                ('amount_description', models.TextField(blank=True, default='', verbose_name='amount description')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='cost_options', to='directory.service')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="valid from")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="valid to")),
+                ("option", models.TextField(blank=True, default="", verbose_name="option")),
+                ("currency", models.CharField(blank=True, max_length=3, verbose_name="currency")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=12,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="amount",
+                    ),
+                ),
+                (
+                    "amount_description",
+                    models.TextField(blank=True, default="", verbose_name="amount description"),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cost_options",
+                        to="directory.service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cost option',
-                'verbose_name_plural': 'cost options',
+                "verbose_name": "cost option",
+                "verbose_name_plural": "cost options",
             },
         ),
         migrations.AddField(
-            model_name='contact',
-            name='service',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='directory.service'),
+            model_name="contact",
+            name="service",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="contacts",
+                to="directory.service",
+            ),
         ),
         migrations.CreateModel(
-            name='ServiceArea',
+            name="ServiceArea",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('name', models.CharField(blank=True, max_length=255, verbose_name='name')),
-                ('description', models.TextField(blank=True, default='', verbose_name='description')),
-                ('extent', models.TextField(blank=True, default='', verbose_name='extent')),
-                ('extent_type', models.CharField(blank=True, max_length=50, verbose_name='extent type')),
-                ('uri', models.CharField(blank=True, max_length=500, verbose_name='URI')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='service_areas', to='directory.service')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=255, verbose_name="name")),
+                (
+                    "description",
+                    models.TextField(blank=True, default="", verbose_name="description"),
+                ),
+                ("extent", models.TextField(blank=True, default="", verbose_name="extent")),
+                (
+                    "extent_type",
+                    models.CharField(blank=True, max_length=50, verbose_name="extent type"),
+                ),
+                ("uri", models.CharField(blank=True, max_length=500, verbose_name="URI")),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="service_areas",
+                        to="directory.service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service area',
-                'verbose_name_plural': 'service areas',
+                "verbose_name": "service area",
+                "verbose_name_plural": "service areas",
             },
         ),
         migrations.CreateModel(
-            name='ServiceAtLocation',
+            name="ServiceAtLocation",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('description', models.TextField(blank=True, default='', verbose_name='description')),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='service_at_locations', to='directory.location', verbose_name='facility')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='service_at_locations', to='directory.service', verbose_name='service')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, default="", verbose_name="description"),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="service_at_locations",
+                        to="directory.location",
+                        verbose_name="facility",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="service_at_locations",
+                        to="directory.service",
+                        verbose_name="service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service at a facility',
-                'verbose_name_plural': 'services at facilities',
+                "verbose_name": "service at a facility",
+                "verbose_name_plural": "services at facilities",
             },
         ),
         migrations.CreateModel(
-            name='Schedule',
+            name="Schedule",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='valid from')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='valid to')),
-                ('dtstart', models.DateField(blank=True, null=True, verbose_name='first day')),
-                ('timezone', models.FloatField(blank=True, null=True, verbose_name='UTC offset (hours)')),
-                ('until', models.DateField(blank=True, null=True, verbose_name='until')),
-                ('count', models.PositiveIntegerField(blank=True, null=True, verbose_name='count')),
-                ('wkst', models.CharField(blank=True, choices=[('MO', 'Monday'), ('TU', 'Tuesday'), ('WE', 'Wednesday'), ('TH', 'Thursday'), ('FR', 'Friday'), ('SA', 'Saturday'), ('SU', 'Sunday')], max_length=2, verbose_name='week starts on')),
-                ('freq', models.CharField(blank=True, choices=[('WEEKLY', 'Weekly'), ('MONTHLY', 'Monthly')], max_length=7, verbose_name='frequency')),
-                ('interval', models.PositiveIntegerField(blank=True, null=True, verbose_name='interval')),
-                ('byday', models.CharField(blank=True, help_text='MO,TU,WE', max_length=100, verbose_name='days')),
-                ('byweekno', models.CharField(blank=True, max_length=100, verbose_name='weeks')),
-                ('bymonthday', models.CharField(blank=True, max_length=100, verbose_name='days of the month')),
-                ('byyearday', models.CharField(blank=True, max_length=100, verbose_name='days of the year')),
-                ('description', models.TextField(blank=True, default='', verbose_name='description')),
-                ('opens_at', models.TimeField(blank=True, null=True, verbose_name='opens at')),
-                ('closes_at', models.TimeField(blank=True, null=True, verbose_name='closes at')),
-                ('schedule_link', models.URLField(blank=True, max_length=500, verbose_name='schedule link')),
-                ('attending_type', models.CharField(blank=True, max_length=255, verbose_name='attending type')),
-                ('notes', models.TextField(blank=True, default='', verbose_name='notes')),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='schedules', to='directory.location')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='schedules', to='directory.service')),
-                ('service_at_location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='schedules', to='directory.serviceatlocation')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="valid from")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="valid to")),
+                ("dtstart", models.DateField(blank=True, null=True, verbose_name="first day")),
+                (
+                    "timezone",
+                    models.FloatField(blank=True, null=True, verbose_name="UTC offset (hours)"),
+                ),
+                ("until", models.DateField(blank=True, null=True, verbose_name="until")),
+                ("count", models.PositiveIntegerField(blank=True, null=True, verbose_name="count")),
+                (
+                    "wkst",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("MO", "Monday"),
+                            ("TU", "Tuesday"),
+                            ("WE", "Wednesday"),
+                            ("TH", "Thursday"),
+                            ("FR", "Friday"),
+                            ("SA", "Saturday"),
+                            ("SU", "Sunday"),
+                        ],
+                        max_length=2,
+                        verbose_name="week starts on",
+                    ),
+                ),
+                (
+                    "freq",
+                    models.CharField(
+                        blank=True,
+                        choices=[("WEEKLY", "Weekly"), ("MONTHLY", "Monthly")],
+                        max_length=7,
+                        verbose_name="frequency",
+                    ),
+                ),
+                (
+                    "interval",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="interval"),
+                ),
+                (
+                    "byday",
+                    models.CharField(
+                        blank=True, help_text="MO,TU,WE", max_length=100, verbose_name="days"
+                    ),
+                ),
+                ("byweekno", models.CharField(blank=True, max_length=100, verbose_name="weeks")),
+                (
+                    "bymonthday",
+                    models.CharField(blank=True, max_length=100, verbose_name="days of the month"),
+                ),
+                (
+                    "byyearday",
+                    models.CharField(blank=True, max_length=100, verbose_name="days of the year"),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, default="", verbose_name="description"),
+                ),
+                ("opens_at", models.TimeField(blank=True, null=True, verbose_name="opens at")),
+                ("closes_at", models.TimeField(blank=True, null=True, verbose_name="closes at")),
+                (
+                    "schedule_link",
+                    models.URLField(blank=True, max_length=500, verbose_name="schedule link"),
+                ),
+                (
+                    "attending_type",
+                    models.CharField(blank=True, max_length=255, verbose_name="attending type"),
+                ),
+                ("notes", models.TextField(blank=True, default="", verbose_name="notes")),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="schedules",
+                        to="directory.location",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="schedules",
+                        to="directory.service",
+                    ),
+                ),
+                (
+                    "service_at_location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="schedules",
+                        to="directory.serviceatlocation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'schedule',
-                'verbose_name_plural': 'schedules',
+                "verbose_name": "schedule",
+                "verbose_name_plural": "schedules",
             },
         ),
         migrations.AddField(
-            model_name='phone',
-            name='service_at_location',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='directory.serviceatlocation'),
+            model_name="phone",
+            name="service_at_location",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="phones",
+                to="directory.serviceatlocation",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='service_at_location',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='directory.serviceatlocation'),
+            model_name="contact",
+            name="service_at_location",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="contacts",
+                to="directory.serviceatlocation",
+            ),
         ),
         migrations.CreateModel(
-            name='TaxonomyTerm',
+            name="TaxonomyTerm",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('code', models.CharField(blank=True, db_index=True, max_length=100, verbose_name='code')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('name_en', models.CharField(blank=True, max_length=255, verbose_name='English name')),
-                ('description', models.TextField(blank=True, default='', verbose_name='description')),
-                ('taxonomy', models.CharField(blank=True, max_length=255, verbose_name='taxonomy name')),
-                ('taxonomy_detail', models.CharField(blank=True, max_length=500, verbose_name='taxonomy detail')),
-                ('language', models.CharField(blank=True, max_length=20, verbose_name='language')),
-                ('term_uri', models.CharField(blank=True, max_length=500, verbose_name='term URI')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='directory.taxonomyterm', verbose_name='parent')),
-                ('taxonomy_ref', models.ForeignKey(blank=True, db_column='taxonomy_id', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='terms', to='directory.taxonomy', verbose_name='taxonomy')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=100, verbose_name="code"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=255, verbose_name="English name"),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, default="", verbose_name="description"),
+                ),
+                (
+                    "taxonomy",
+                    models.CharField(blank=True, max_length=255, verbose_name="taxonomy name"),
+                ),
+                (
+                    "taxonomy_detail",
+                    models.CharField(blank=True, max_length=500, verbose_name="taxonomy detail"),
+                ),
+                ("language", models.CharField(blank=True, max_length=20, verbose_name="language")),
+                ("term_uri", models.CharField(blank=True, max_length=500, verbose_name="term URI")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="directory.taxonomyterm",
+                        verbose_name="parent",
+                    ),
+                ),
+                (
+                    "taxonomy_ref",
+                    models.ForeignKey(
+                        blank=True,
+                        db_column="taxonomy_id",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="terms",
+                        to="directory.taxonomy",
+                        verbose_name="taxonomy",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'taxonomy term',
-                'verbose_name_plural': 'taxonomy terms',
-                'ordering': ['code', 'name'],
+                "verbose_name": "taxonomy term",
+                "verbose_name_plural": "taxonomy terms",
+                "ordering": ["code", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Attribute',
+            name="Attribute",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('last_modified', models.DateTimeField(auto_now=True, db_index=True, verbose_name='last modified')),
-                ('link_id', models.UUIDField(verbose_name='linked record')),
-                ('link_type', models.CharField(blank=True, max_length=100, verbose_name='link type')),
-                ('link_entity', models.CharField(max_length=50, verbose_name='linked table')),
-                ('value', models.TextField(blank=True, default='', verbose_name='value')),
-                ('taxonomy_term', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attributes', to='directory.taxonomyterm', verbose_name='taxonomy term')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.DateTimeField(
+                        auto_now=True, db_index=True, verbose_name="last modified"
+                    ),
+                ),
+                ("link_id", models.UUIDField(verbose_name="linked record")),
+                (
+                    "link_type",
+                    models.CharField(blank=True, max_length=100, verbose_name="link type"),
+                ),
+                ("link_entity", models.CharField(max_length=50, verbose_name="linked table")),
+                ("value", models.TextField(blank=True, default="", verbose_name="value")),
+                (
+                    "taxonomy_term",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attributes",
+                        to="directory.taxonomyterm",
+                        verbose_name="taxonomy term",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attribute',
-                'verbose_name_plural': 'attributes',
+                "verbose_name": "attribute",
+                "verbose_name_plural": "attributes",
             },
         ),
         migrations.AddConstraint(
-            model_name='organization',
-            constraint=models.UniqueConstraint(condition=models.Q(('credit_code', ''), _negated=True), fields=('credit_code',), name='organization_credit_code_unique'),
+            model_name="organization",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("credit_code", ""), _negated=True),
+                fields=("credit_code",),
+                name="organization_credit_code_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='location',
-            constraint=models.CheckConstraint(condition=models.Q(('floor_area_m2__isnull', True), ('activity_area_m2__isnull', True), ('activity_area_m2__lte', models.F('floor_area_m2')), _connector='OR'), name='location_activity_area_within_floor_area'),
+            model_name="location",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("floor_area_m2__isnull", True),
+                    ("activity_area_m2__isnull", True),
+                    ("activity_area_m2__lte", models.F("floor_area_m2")),
+                    _connector="OR",
+                ),
+                name="location_activity_area_within_floor_area",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='location',
-            constraint=models.CheckConstraint(condition=models.Q(('opened_on__isnull', True), ('closed_on__isnull', True), ('opened_on__lte', models.F('closed_on')), _connector='OR'), name='location_opened_before_closed'),
+            model_name="location",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("opened_on__isnull", True),
+                    ("closed_on__isnull", True),
+                    ("opened_on__lte", models.F("closed_on")),
+                    _connector="OR",
+                ),
+                name="location_opened_before_closed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='service',
-            constraint=models.CheckConstraint(condition=models.Q(('minimum_age__isnull', True), ('maximum_age__isnull', True), ('minimum_age__lte', models.F('maximum_age')), _connector='OR'), name='service_age_range_ordered'),
+            model_name="service",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("minimum_age__isnull", True),
+                    ("maximum_age__isnull", True),
+                    ("minimum_age__lte", models.F("maximum_age")),
+                    _connector="OR",
+                ),
+                name="service_age_range_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='schedule',
-            constraint=models.CheckConstraint(condition=models.Q(('opens_at__isnull', True), ('closes_at__isnull', True), ('opens_at__lt', models.F('closes_at')), _connector='OR'), name='schedule_opens_before_it_closes'),
+            model_name="schedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("opens_at__isnull", True),
+                    ("closes_at__isnull", True),
+                    ("opens_at__lt", models.F("closes_at")),
+                    _connector="OR",
+                ),
+                name="schedule_opens_before_it_closes",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taxonomyterm',
-            constraint=models.UniqueConstraint(condition=models.Q(('code', ''), _negated=True), fields=('taxonomy_ref', 'code'), name='taxonomy_term_code_unique'),
+            model_name="taxonomyterm",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("code", ""), _negated=True),
+                fields=("taxonomy_ref", "code"),
+                name="taxonomy_term_code_unique",
+            ),
         ),
         migrations.AddIndex(
-            model_name='attribute',
-            index=models.Index(fields=['link_entity', 'link_id'], name='directory_a_link_en_e67567_idx'),
+            model_name="attribute",
+            index=models.Index(
+                fields=["link_entity", "link_id"], name="directory_a_link_en_e67567_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='attribute',
-            index=models.Index(fields=['taxonomy_term', 'link_entity', 'link_id'], name='directory_a_taxonom_86bc7d_idx'),
+            model_name="attribute",
+            index=models.Index(
+                fields=["taxonomy_term", "link_entity", "link_id"],
+                name="directory_a_taxonom_86bc7d_idx",
+            ),
         ),
     ]

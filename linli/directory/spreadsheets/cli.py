@@ -12,8 +12,7 @@ import click
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from linli.core.cli import fail
-from linli.core.errors import ImportRejected, LinliError
+from linli.core.cli import run_import
 from linli.directory.cli import directory
 from linli.regions import codes
 
@@ -56,14 +55,9 @@ def xlsx_import(path: Path, partial: bool) -> None:
     All or nothing unless --partial: a file with any bad row changes nothing,
     and every problem is listed with its sheet, row and column.
     """
-    try:
-        report = directory_import_xlsx(actor=None, data=path.read_bytes(), partial=partial)
-    except ImportRejected as error:
-        for problem in error.rows:
-            click.echo(str(problem), err=True)
-        raise fail(error) from error
-    except LinliError as error:
-        raise fail(error) from error
+    report = run_import(
+        lambda: directory_import_xlsx(actor=None, data=path.read_bytes(), partial=partial)
+    )
     for warning in report.warnings:
         click.echo(warning, err=True)
     for problem in report.errors:
