@@ -8,7 +8,7 @@ class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
     fk_name = "user"
     extra = 0
-    raw_id_fields = ["region", "granted_by"]
+    raw_id_fields = ["region", "organization", "granted_by"]
 
 
 @admin.register(User)
@@ -21,4 +21,4 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "region", "granted_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "region__code", "region__name"]
-    raw_id_fields = ["user", "region", "granted_by"]
+    raw_id_fields = ["user", "region", "organization", "granted_by"]

@@ -20,7 +20,10 @@ def demo_accounts_command() -> None:
         )
     click.echo(_("Demo accounts (password for all: %(password)s)") % {"password": DEMO_PASSWORD})
     for assignment in assignments:
-        where = assignment.region.display_name if assignment.region else _("all regions")
+        if assignment.organization:
+            where = assignment.organization.name
+        else:
+            where = assignment.region.display_name if assignment.region else _("all regions")
         role = pad(str(assignment.get_role_display()), 22)
         click.echo(f"  {assignment.user.username:<24} {role} {where}")
 

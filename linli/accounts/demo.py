@@ -8,7 +8,11 @@ production settings refuse to create these accounts.
 
 from __future__ import annotations
 
+from django.db.models import Count
+
 from linli.core.registry import DemoContext, demo_step
+from linli.directory.choices import OrganizationKind
+from linli.directory.models import Organization
 from linli.regions.choices import RegionKind
 from linli.regions.demo import CITY, DISTRICT
 from linli.regions.models import Region
@@ -38,6 +42,19 @@ def demo_username(role: str) -> str:
     return f"demo_{role}"
 
 
+def _demo_provider() -> Organization:
+    """The enterprise that runs the most demo facilities: where provider staff work."""
+    provider = (
+        Organization.objects.filter(kind=OrganizationKind.ENTERPRISE, locations__isnull=False)
+        .annotate(facilities=Count("locations"))
+        .order_by("-facilities", "name")
+        .first()
+    )
+    if provider is None:
+        raise RuntimeError("The demo directory must be built before the demo accounts.")
+    return provider
+
+
 def _demo_scopes() -> dict[str, Region | None]:
     community = (
         Region.objects.filter(code__startswith=DISTRICT[:6], kind=RegionKind.URBAN)
@@ -53,7 +70,7 @@ def _demo_scopes() -> dict[str, Region | None]:
         Role.RESIDENT: community,
         Role.VOLUNTEER: community,
         Role.SOCIAL_WORKER: street,
-        Role.PROVIDER_STAFF: street,
+        Role.PROVIDER_STAFF: None,  # held over an organization instead
         Role.COMMUNITY_WORKER: community,
         Role.STREET_OFFICIAL: street,
         Role.DISTRICT_OFFICIAL: district,
@@ -63,7 +80,8 @@ def _demo_scopes() -> dict[str, Region | None]:
     }
 
 
-@demo_step(name="accounts", order=20)
+# After the directory: provider staff are held over one of its organizations.
+@demo_step(name="accounts", order=40)
 def build_demo_accounts(context: DemoContext) -> None:
     """One account per role, scoped sensibly."""
     scopes = _demo_scopes()
@@ -78,7 +96,8 @@ def build_demo_accounts(context: DemoContext) -> None:
         if role == Role.SYSTEM_ADMIN:
             user.is_staff = user.is_superuser = True
             user.save(update_fields=["is_staff", "is_superuser"])
-        role_grant(user=user, role=role, region=scopes[role])
+        organization = _demo_provider() if role == Role.PROVIDER_STAFF else None
+        role_grant(user=user, role=role, region=scopes[role], organization=organization)
     context.echo(f"  {len(Role)} demo accounts")
 
 
@@ -86,6 +105,6 @@ def demo_accounts() -> list[RoleAssignment]:
     """The demo accounts' role assignments, for printing after a build."""
     return list(
         RoleAssignment.objects.filter(user__username__startswith="demo_")
-        .select_related("user", "region")
+        .select_related("user", "region", "organization")
         .order_by("user__username")
     )

@@ -23,11 +23,13 @@ class User(AbstractUser):
 
 
 class RoleAssignment(models.Model):
-    """A role held over a region subtree.
+    """A role held over a region subtree, or, for provider staff, an organization.
 
     The region is the top of what the role reaches: a community worker holds
-    their role over one community, a street official over one street. Only a
-    system administrator may hold a role with no region, which reaches everything.
+    their role over one community, a street official over one street. Provider
+    staff are held over their organization and reach where it works: its own
+    region and its facilities' communities. Only a system administrator may
+    hold a role with neither, which reaches everything.
     """
 
     user = models.ForeignKey(
@@ -45,6 +47,15 @@ class RoleAssignment(models.Model):
         blank=True,
         related_name="role_assignments",
     )
+    organization = models.ForeignKey(
+        "directory.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="role_assignments",
+        help_text=_("Provider staff are held over their organization instead of a region."),
+    )
     granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -61,14 +72,23 @@ class RoleAssignment(models.Model):
         ordering = ["user_id", "role", "region_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "role", "region"], name="role_assignment_unique"
+                fields=["user", "role", "region", "organization"], name="role_assignment_unique"
             ),
             models.CheckConstraint(
-                condition=models.Q(region__isnull=False) | models.Q(role=Role.SYSTEM_ADMIN),
+                condition=models.Q(region__isnull=False)
+                | models.Q(role=Role.SYSTEM_ADMIN)
+                | models.Q(role=Role.PROVIDER_STAFF, organization__isnull=False),
                 name="role_assignment_region_required",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(organization__isnull=True) | models.Q(role=Role.PROVIDER_STAFF),
+                name="role_assignment_organization_only_for_provider_staff",
             ),
         ]
 
     def __str__(self) -> str:
-        where = self.region.display_name if self.region else _("everywhere")
+        if self.organization_id:
+            where = str(self.organization)
+        else:
+            where = self.region.display_name if self.region else str(_("everywhere"))
         return f"{self.get_role_display()} @ {where}"

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from linli.regions.codes import prefix_of
 from linli.regions.models import Region
 
 from .choices import Role
@@ -59,6 +60,16 @@ def _minimal_prefixes(prefixes: set[str]) -> tuple[str, ...]:
     return tuple(sorted(kept))
 
 
+def _organization_reach(organization_ids: list[Any]) -> set[str]:
+    """Where organizations work: their own regions and their facilities' communities."""
+    if not organization_ids:
+        return set()
+    codes_ = Region.objects.filter(
+        Q(organizations__in=organization_ids) | Q(locations__organization__in=organization_ids)
+    ).values_list("code", flat=True)
+    return {prefix_of(code) for code in codes_.distinct()}
+
+
 def user_scope(user: Any, roles: Iterable[str] | None = None) -> Scope:
     """The regions `user` may see, or, given `roles`, reach through those roles only.
 
@@ -75,14 +86,15 @@ def user_scope(user: Any, roles: Iterable[str] | None = None) -> Scope:
     assignments = RoleAssignment.objects.filter(user=user).select_related("region")
     if key is not None:
         assignments = assignments.filter(role__in=key)
-    held = list(assignments.only("role", "region__code", "region__level"))
-    if user.is_superuser or any(a.role == Role.SYSTEM_ADMIN and a.region is None for a in held):
+    held = list(assignments.only("role", "region__code", "region__level", "organization_id"))
+    if user.is_superuser or any(
+        a.role == Role.SYSTEM_ADMIN and a.region is None and a.organization_id is None for a in held
+    ):
         scope = Scope(everything=True, prefixes=())
     else:
-        scope = Scope(
-            everything=False,
-            prefixes=_minimal_prefixes({a.region.prefix for a in held if a.region}),
-        )
+        prefixes = {a.region.prefix for a in held if a.region}
+        prefixes |= _organization_reach([a.organization_id for a in held if a.organization_id])
+        scope = Scope(everything=False, prefixes=_minimal_prefixes(prefixes))
     cache[key] = scope
     return scope
 
@@ -92,7 +104,7 @@ def user_roles(user: Any) -> list[RoleAssignment]:
     if not getattr(user, "is_authenticated", False):
         return []
     order = {role: index for index, role in enumerate(reversed(Role.values))}
-    assignments = RoleAssignment.objects.filter(user=user).select_related("region")
+    assignments = RoleAssignment.objects.filter(user=user).select_related("region", "organization")
     return sorted(assignments, key=lambda a: (order[a.role], a.region_id or ""))
 
 

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from linli.core.errors import ValidationFailed
+from linli.directory.models import Organization
 from linli.regions.choices import RegionLevel
 from linli.regions.models import Region
 
@@ -32,12 +33,24 @@ def user_create(
 
 @transaction.atomic
 def role_grant(
-    *, user: User, role: str, region: Region | None, granted_by: User | None = None
+    *,
+    user: User,
+    role: str,
+    region: Region | None,
+    organization: Organization | None = None,
+    granted_by: User | None = None,
 ) -> RoleAssignment:
-    """Give `user` a role over `region`'s subtree (a system administrator may hold no region)."""
+    """Give `user` a role over `region`'s subtree, or, for provider staff, over an organization.
+
+    A system administrator may hold the role over nothing, which reaches everything.
+    """
     if role not in Role.values:
         raise ValidationFailed(fields={"role": [_("Unknown role %(role)s.") % {"role": role}]})
-    if region is None and role != Role.SYSTEM_ADMIN:
+    if organization is not None and role != Role.PROVIDER_STAFF:
+        raise ValidationFailed(
+            fields={"organization": [_("Only provider staff are held over an organization.")]}
+        )
+    if region is None and organization is None and role != Role.SYSTEM_ADMIN:
         raise ValidationFailed(fields={"region": [_("This role is held over a region.")]})
     level = role_guide(role).level
     if region is not None and level is not None and region.level != level:
@@ -50,7 +63,11 @@ def role_grant(
             }
         )
     assignment, _created = RoleAssignment.objects.get_or_create(
-        user=user, role=role, region=region, defaults={"granted_by": granted_by}
+        user=user,
+        role=role,
+        region=region,
+        organization=organization,
+        defaults={"granted_by": granted_by},
     )
     if role in EDITOR_ROLES and not user.is_staff:
         # Editors keep their area's records in the admin, which asks for staff status.

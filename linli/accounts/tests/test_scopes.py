@@ -10,6 +10,7 @@ from linli.accounts.demo import DEMO_PASSWORD, demo_username
 from linli.accounts.models import RoleAssignment, User
 from linli.accounts.selectors import _minimal_prefixes, regions_visible_to, user_scope
 from linli.accounts.tests.factories import RoleAssignmentFactory, UserFactory
+from linli.regions import codes
 from linli.regions.models import Region
 from linli.regions.tests.factories import region_chain
 
@@ -20,7 +21,7 @@ EXPECTED_TOP_LEVEL = {
     Role.RESIDENT: "community",
     Role.VOLUNTEER: "community",
     Role.SOCIAL_WORKER: "street",
-    Role.PROVIDER_STAFF: "street",
+    Role.PROVIDER_STAFF: None,  # held over an organization
     Role.COMMUNITY_WORKER: "community",
     Role.STREET_OFFICIAL: "street",
     Role.DISTRICT_OFFICIAL: "county",
@@ -30,9 +31,18 @@ EXPECTED_TOP_LEVEL = {
 }
 
 
+def organization_reach(organization) -> set[str]:
+    """Worked out here from the records, not through the selector under test."""
+    places = organization.locations.values_list("region__code", flat=True)
+    return {codes.prefix_of(code) for code in [organization.region_id, *places] if code}
+
+
 def expected_codes(role: Role) -> set[str]:
     assignment = RoleAssignment.objects.get(user__username=demo_username(role))
     everything = set(Region.objects.values_list("code", flat=True))
+    if assignment.organization is not None:
+        reach = organization_reach(assignment.organization)
+        return {code for code in everything if any(code.startswith(p) for p in reach)}
     if assignment.region is None:
         return everything
     assert assignment.region.level == EXPECTED_TOP_LEVEL[role]
@@ -130,3 +140,26 @@ def test_a_scope_through_some_roles_only(db):
     assert user_scope(user).prefixes == ("990102",)
     assert user_scope(user, roles=EDITOR_ROLES).prefixes == ("990102001001",)
     assert user_scope(user, roles=[Role.VOLUNTEER]).is_empty
+
+
+def test_provider_staff_reach_where_their_organization_works(demo):
+    staff = User.objects.get(username=demo_username(Role.PROVIDER_STAFF))
+    organization = staff.role_assignments.get().organization
+    assert organization is not None
+    visible = set(regions_visible_to(staff).values_list("code", flat=True))
+    for code in organization.locations.values_list("region_id", flat=True):
+        assert code in visible
+    assert not visible & set(OUTSIDE_CODES)
+
+
+def test_only_provider_staff_are_held_over_an_organization(demo):
+    from linli.accounts.services import role_grant
+    from linli.core.errors import ValidationFailed
+    from linli.directory.models import Organization
+
+    organization = Organization.objects.first()
+    with pytest.raises(ValidationFailed) as refused:
+        role_grant(
+            user=UserFactory.create(), role=Role.VOLUNTEER, region=None, organization=organization
+        )
+    assert "organization" in refused.value.fields

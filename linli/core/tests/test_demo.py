@@ -62,9 +62,9 @@ def test_the_demo_is_repeatable_from_its_seed():
 
     build(seed=11, scale="small")
     first = snapshot()
+    RoleAssignment.objects.all().delete()
     for model in (Attribute, Service, Location, Organization):
         model.objects.all().delete()
-    RoleAssignment.objects.all().delete()
     User.objects.all().delete()
     for region in Region.objects.order_by("-code"):
         region.delete()
@@ -74,7 +74,7 @@ def test_the_demo_is_repeatable_from_its_seed():
 
 
 def test_a_second_build_adds_nothing():
-    assert build(scale="small") == ["regions", "accounts", "directory"]
+    assert build(scale="small") == ["regions", "directory", "accounts"]
     count = Region.objects.count()
     assert build(scale="small") == []
     assert Region.objects.count() == count
@@ -104,6 +104,9 @@ def test_one_demo_account_per_role_with_a_sensible_scope():
     assert levels[Role.DISTRICT_OFFICIAL] == "county"
     assert levels[Role.CITY_OFFICIAL] == "city"
     assert levels[Role.SYSTEM_ADMIN] is None
+    staff = RoleAssignment.objects.get(user__username="demo_provider_staff")
+    assert staff.organization is not None
+    assert staff.organization.kind == "enterprise"
     assert User.objects.get(username="demo_system_admin").is_superuser
     assert User.objects.get(username="demo_resident").check_password("linli-demo")
 

@@ -59,7 +59,7 @@ def test_a_file_that_is_not_text_is_refused(linli, tmp_path):
 def test_demo_build_and_accounts(linli):
     result = linli("demo", "build", "--scale", "small", "--seed", "3", "--quiet")
     assert result.exit_code == 0, result.output
-    assert "regions, accounts" in result.output
+    assert "regions, directory, accounts" in result.output
     result = linli("demo", "accounts")
     assert "demo_street_official" in result.output
     assert "linli-demo" in result.output
