@@ -39,54 +39,80 @@ class ServiceQuery:
     moment: dt.datetime | None = None
 
 
-def _term_ids_with_descendants(roots: Iterable[TaxonomyTerm]) -> set[UUID]:
-    """The terms and every term below them (the taxonomy is small: one query)."""
-    children: dict[UUID | None, list[UUID]] = defaultdict(list)
-    for term_id, parent_id in TaxonomyTerm.objects.values_list("id", "parent_id"):
-        children[parent_id].append(term_id)
-    found: set[UUID] = set()
-    stack = [term.id for term in roots]
-    while stack:
-        term_id = stack.pop()
-        if term_id not in found:
-            found.add(term_id)
-            stack.extend(children[term_id])
-    return found
+# How deep taxonomy terms nest at most below the one asked for (the plan's is 2 deep).
+MAX_TERM_DEPTH = 4
+# Words of a search beyond this are ignored: each one adds subqueries.
+MAX_SEARCH_WORDS = 8
 
 
-def _services_with_terms(term_ids: set[UUID], link_type: str | None = None) -> QuerySet[Any]:
-    attributes = Attribute.objects.filter(
-        link_entity=LinkEntity.SERVICE, taxonomy_term_id__in=term_ids
+def search_words(text: str) -> list[str]:
+    return text.split()[:MAX_SEARCH_WORDS]
+
+
+def like_lookup(word: str) -> str:
+    """`icontains` for words with letter case, `contains` for the rest.
+
+    Chinese has no letter case: a plain LIKE spares the database an UPPER() of
+    every row, which costs more than the match itself.
+    """
+    return "icontains" if word.lower() != word.upper() else "contains"
+
+
+def terms_with_descendants(terms: QuerySet[TaxonomyTerm]) -> QuerySet[TaxonomyTerm, Any]:
+    """The given terms and every term below them, as a subquery of ids."""
+    ids = terms.values("id")
+    wanted = Q(id__in=ids)
+    path = "parent"
+    for _level in range(MAX_TERM_DEPTH):
+        wanted |= Q(**{f"{path}__in": ids})
+        path += "__parent"
+    return TaxonomyTerm.objects.filter(wanted).values("id")
+
+
+def terms_matching(word: str) -> QuerySet[TaxonomyTerm]:
+    like = like_lookup(word)
+    return TaxonomyTerm.objects.filter(
+        Q(**{f"name__{like}": word}) | Q(**{f"name_en__{like}": word}) | Q(code__icontains=word)
     )
+
+
+def linked_to(
+    entity: str, terms: QuerySet[TaxonomyTerm, Any], link_type: str | None = None
+) -> QuerySet[Attribute, Any]:
+    """Ids of the records of one HSDS table carrying any of the terms (a subquery)."""
+    attributes = Attribute.objects.filter(link_entity=entity, taxonomy_term__in=terms)
     if link_type:
         attributes = attributes.filter(link_type=link_type)
     return attributes.values("link_id")
 
 
-def _text_filter(token: str) -> Q:
-    """One word of the query: in the service, its facility, its organization or its category."""
-    # Each source of a match is its own subquery, run once and hashed, so the main
-    # query never joins tens of thousands of rows before it knows which it wants.
-    # Chinese has no letter case: a plain LIKE spares the database an UPPER() of
-    # every row, which costs more than the match itself.
-    like = "icontains" if token.lower() != token.upper() else "contains"
-    services = Service.objects.filter(
-        Q(**{f"name__{like}": token})
-        | Q(**{f"alternate_name__{like}": token})
-        | Q(**{f"description__{like}": token})
-        | Q(**{f"organization__name__{like}": token})
-    ).values("id")
-    places = Location.objects.filter(**{f"name__{like}": token}).values("id")
-    matches = Q(service_id__in=Subquery(services.order_by())) | Q(
-        location_id__in=Subquery(places.order_by())
+def service_word(word: str, field: str = "id") -> Q:
+    """Services whose names, description, organization or terms contain the word.
+
+    `field` is the column holding a service id in the queryset filtered ("id" on
+    services, "service_id" on services at facilities). Each source of a match is
+    its own subquery, run once and hashed, so the outer query never joins tens
+    of thousands of rows before it knows which it wants.
+    """
+    like = like_lookup(word)
+    direct = Service.objects.filter(
+        Q(**{f"name__{like}": word})
+        | Q(**{f"alternate_name__{like}": word})
+        | Q(**{f"description__{like}": word})
+        | Q(**{f"organization__name__{like}": word})
     )
-    terms = TaxonomyTerm.objects.filter(
-        Q(**{f"name__{like}": token}) | Q(**{f"name_en__{like}": token})
+    by_term = linked_to(LinkEntity.SERVICE, terms_with_descendants(terms_matching(word)))
+    return Q(**{f"{field}__in": Subquery(direct.order_by().values("id"))}) | Q(
+        **{f"{field}__in": Subquery(by_term)}
     )
-    term_ids = _term_ids_with_descendants(terms)
-    if term_ids:
-        matches |= Q(service_id__in=Subquery(_services_with_terms(term_ids)))
-    return matches
+
+
+def _text_filter(word: str) -> Q:
+    """One word of the query: in the service (as above) or its facility's name."""
+    places = Location.objects.filter(**{f"name__{like_lookup(word)}": word})
+    return service_word(word, "service_id") | Q(
+        location_id__in=Subquery(places.order_by().values("id"))
+    )
 
 
 def local_moment(moment: dt.datetime | None = None) -> tuple[str, dt.time, dt.date]:
@@ -146,14 +172,14 @@ def service_search(*, query: ServiceQuery) -> QuerySet[ServiceAtLocation]:
         .annotate(is_open=ExpressionWrapper(is_open, output_field=BooleanField()))
     )
     rows = rows.filter(facilities_open_on(today, through="location__"))
-    for token in query.text.split():
-        rows = rows.filter(_text_filter(token))
+    for word in search_words(query.text):
+        rows = rows.filter(_text_filter(word))
     if query.category:
         terms = TaxonomyTerm.objects.filter(
             taxonomy_ref_id=taxonomy_uuid(SERVICES_TAXONOMY), code=query.category
         )
         rows = rows.filter(
-            service_id__in=Subquery(_services_with_terms(_term_ids_with_descendants(terms)))
+            service_id__in=Subquery(linked_to(LinkEntity.SERVICE, terms_with_descendants(terms)))
         )
     if query.group:
         rows = rows.filter(_eligible(query.group))
@@ -189,13 +215,8 @@ def _eligible(group: str) -> Q:
     restricted = Attribute.objects.filter(
         link_entity=LinkEntity.SERVICE, link_type=AttributeLinkType.ELIGIBILITY
     ).values("link_id")
-    return Q(
-        service_id__in=Subquery(
-            _services_with_terms(
-                set(group_terms.values_list("id", flat=True)), AttributeLinkType.ELIGIBILITY
-            )
-        )
-    ) | ~Q(service_id__in=Subquery(restricted))
+    named = linked_to(LinkEntity.SERVICE, group_terms.values("id"), AttributeLinkType.ELIGIBILITY)
+    return Q(service_id__in=Subquery(named)) | ~Q(service_id__in=Subquery(restricted))
 
 
 def service_terms(service_ids: Iterable[UUID]) -> dict[UUID, list[tuple[str, TaxonomyTerm]]]:

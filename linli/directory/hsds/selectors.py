@@ -41,15 +41,16 @@ from linli.directory.models import (
     Taxonomy,
     TaxonomyTerm,
 )
+from linli.directory.selectors import (
+    linked_to,
+    search_words,
+    service_word,
+    terms_with_descendants,
+)
 
 M = TypeVar("M", bound=Model)
 Shape = Literal["minimal", "list", "full"]
 
-# How many levels below a term a filter or a search on it reaches: the shipped
-# taxonomy has two, and a deployment may add a level or two under any term.
-MAX_TERM_DEPTH = 4
-# Words of a search beyond this are ignored: each one adds subqueries.
-MAX_SEARCH_WORDS = 8
 # Metres per degree of latitude, and of longitude at the equator.
 METRES_PER_DEGREE_LAT = 110_574.0
 METRES_PER_DEGREE_LON = 111_320.0
@@ -249,60 +250,17 @@ def _organization_full(*, full_service: bool) -> list[Prefetch]:
 # --- filters --------------------------------------------------------------------------------
 
 
-def _words(search: str) -> list[str]:
-    return search.split()[:MAX_SEARCH_WORDS]
-
-
-def _term_and_descendants(terms: QuerySet[TaxonomyTerm]) -> QuerySet[TaxonomyTerm, Any]:
-    """The given terms and every term below them, as a subquery of ids."""
-    ids = terms.values("id")
-    wanted = Q(id__in=ids)
-    path = "parent"
-    for _level in range(MAX_TERM_DEPTH):
-        wanted |= Q(**{f"{path}__in": ids})
-        path += "__parent"
-    return TaxonomyTerm.objects.filter(wanted).values("id")
-
-
-def _terms_matching(word: str) -> QuerySet[TaxonomyTerm]:
-    return TaxonomyTerm.objects.filter(
-        Q(name__icontains=word) | Q(name_en__icontains=word) | Q(code__icontains=word)
-    )
-
-
-def _linked_to(entity: str, terms: QuerySet[TaxonomyTerm, Any]) -> QuerySet[Attribute, Any]:
-    """Ids of the records of one table carrying any of the terms (a subquery)."""
-    return Attribute.objects.filter(link_entity=entity, taxonomy_term__in=terms).values("link_id")
-
-
-def _service_word(word: str, prefix: str = "") -> Q:
-    """A service whose names, description, organization's name or terms contain the word."""
-    return (
-        Q(**{f"{prefix}name__icontains": word})
-        | Q(**{f"{prefix}alternate_name__icontains": word})
-        | Q(**{f"{prefix}description__icontains": word})
-        | Q(**{f"{prefix}organization__name__icontains": word})
-        | Q(
-            **{
-                f"{prefix}id__in": _linked_to(
-                    LinkEntity.SERVICE, _term_and_descendants(_terms_matching(word))
-                )
-            }
-        )
-    )
-
-
 def _service_terms(
     prefix: str, *, taxonomy_term_id: uuid.UUID | None, taxonomy_id: uuid.UUID | None
 ) -> Q:
     wanted = Q()
     terms: QuerySet[TaxonomyTerm, Any]
     if taxonomy_term_id is not None:
-        terms = _term_and_descendants(TaxonomyTerm.objects.filter(id=taxonomy_term_id))
-        wanted &= Q(**{f"{prefix}id__in": _linked_to(LinkEntity.SERVICE, terms)})
+        terms = terms_with_descendants(TaxonomyTerm.objects.filter(id=taxonomy_term_id))
+        wanted &= Q(**{f"{prefix}id__in": linked_to(LinkEntity.SERVICE, terms)})
     if taxonomy_id is not None:
         terms = TaxonomyTerm.objects.filter(taxonomy_ref_id=taxonomy_id).values("id")
-        wanted &= Q(**{f"{prefix}id__in": _linked_to(LinkEntity.SERVICE, terms)})
+        wanted &= Q(**{f"{prefix}id__in": linked_to(LinkEntity.SERVICE, terms)})
     return wanted
 
 
@@ -327,8 +285,8 @@ def hsds_services_list(
     services = Service.objects.filter(
         _service_terms("", taxonomy_term_id=taxonomy_term_id, taxonomy_id=taxonomy_id)
     )
-    for word in _words(search):
-        services = services.filter(_service_word(word))
+    for word in search_words(search):
+        services = services.filter(service_word(word))
     if organization_id is not None:
         services = services.filter(organization_id=organization_id)
     if modified_after is not None:
@@ -367,7 +325,7 @@ def hsds_organizations_list(
 ) -> Listing[Organization]:
     """Organizations whose names or description contain every word of `search`, by name."""
     organizations = Organization.objects.all()
-    for word in _words(search):
+    for word in search_words(search):
         organizations = organizations.filter(
             Q(name__icontains=word)
             | Q(alternate_name__icontains=word)
@@ -464,9 +422,9 @@ def hsds_service_at_locations_list(
     rows = ServiceAtLocation.objects.filter(
         _service_terms("service__", taxonomy_term_id=taxonomy_term_id, taxonomy_id=taxonomy_id)
     )
-    for word in _words(search):
+    for word in search_words(search):
         rows = rows.filter(
-            _service_word(word, "service__")
+            service_word(word, "service_id")
             | Q(description__icontains=word)
             | Q(location__name__icontains=word)
             | Q(location__alternate_name__icontains=word)
@@ -532,7 +490,7 @@ def hsds_service_at_location_get(*, id: uuid.UUID) -> ServiceAtLocation | None:
 
 def hsds_taxonomies_list(*, search: str = "") -> Listing[Taxonomy]:
     taxonomies = Taxonomy.objects.all()
-    for word in _words(search):
+    for word in search_words(search):
         taxonomies = taxonomies.filter(
             Q(name__icontains=word) | Q(description__icontains=word) | Q(uri__icontains=word)
         )
@@ -552,7 +510,7 @@ def hsds_taxonomy_terms_list(
 ) -> Listing[TaxonomyTerm]:
     """Terms matching every filter given; `top_only` keeps the terms without a parent."""
     terms = TaxonomyTerm.objects.all()
-    for word in _words(search):
+    for word in search_words(search):
         terms = terms.filter(
             Q(name__icontains=word)
             | Q(name_en__icontains=word)
