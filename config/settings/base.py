@@ -202,6 +202,10 @@ SPECTACULAR_SETTINGS = {
 LINLI_MAP_TILE_URL = env.str("LINLI_MAP_TILE_URL", default="")
 LINLI_MAP_TILE_ATTRIBUTION = env.str("LINLI_MAP_TILE_ATTRIBUTION", default="")
 
+# Keys for personal data at rest (see linli/core/crypto.py): "id:key,…", first encrypts.
+LINLI_FIELD_KEYS = env.list("LINLI_FIELD_KEYS", default=[])
+LINLI_BLIND_INDEX_KEY = env.str("LINLI_BLIND_INDEX_KEY", default="")
+
 # Where facilities may lie: south, west, north, east in degrees (China by default);
 # "none" turns the check off, e.g. to load another country's HSDS data.
 _bounds = env.list("LINLI_COORDINATE_BOUNDS", default=["3.5", "73.0", "54.0", "135.5"])

@@ -3,7 +3,14 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, database_from_env, env, password_validators
+from .base import (
+    LINLI_BLIND_INDEX_KEY,
+    LINLI_FIELD_KEYS,
+    SECRET_KEY,
+    database_from_env,
+    env,
+    password_validators,
+)
 
 DEBUG = False
 if len(SECRET_KEY) < 50:
@@ -28,3 +35,7 @@ AUTH_PASSWORD_VALIDATORS = password_validators(
 # Joining the browsers' HSTS preload list binds the whole domain for years: that is
 # the domain owner's decision (DJANGO_SECURE_HSTS_PRELOAD), not a default to force.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Personal data cannot be stored without its keys: refuse to start rather than fail later.
+if not LINLI_FIELD_KEYS or not LINLI_BLIND_INDEX_KEY:
+    raise ImproperlyConfigured("Set LINLI_FIELD_KEYS and LINLI_BLIND_INDEX_KEY (linli keys new).")

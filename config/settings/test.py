@@ -17,3 +17,9 @@ REST_FRAMEWORK = {
 }
 # Tests use Django's own static handling; WhiteNoise serves collected files in real runs.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]
+# Fixed test keys: two, so rotation can be tested; never used outside tests.
+LINLI_FIELD_KEYS = [
+    "t2:" + "dGVzdC1rZXktdHdvLW5vdC1zZWNyZXQtMzItYnl0ZXM=",
+    "t1:" + "dGVzdC1rZXktb25lLW5vdC1zZWNyZXQtMzItYnl0ZXM=",
+]
+LINLI_BLIND_INDEX_KEY = "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhISE="

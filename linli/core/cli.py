@@ -88,3 +88,33 @@ def demo_build_command(seed: int, scale: str, quiet: bool) -> None:
         click.echo(_("Demo built: %(steps)s.") % {"steps": ", ".join(ran)})
     else:
         click.echo(_("The demo district is already built; nothing to do."))
+
+
+@linli_group.group()
+def keys() -> None:
+    """Keys that encrypt personal data at rest."""
+
+
+@keys.command("new")
+def keys_new() -> None:
+    """Print a fresh random key (for LINLI_FIELD_KEYS or LINLI_BLIND_INDEX_KEY)."""
+    from .crypto import new_key
+
+    click.echo(new_key())
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every encrypted value with the first key of LINLI_FIELD_KEYS.
+
+    Put the new key first and keep the old ones after it until this has run;
+    then the old ones can be removed.
+    """
+    from .services import encrypted_fields, reencrypt
+
+    for model, fields in encrypted_fields():
+        total = model._default_manager.count()
+        label = _("Re-encrypting %(model)s") % {"model": model._meta.verbose_name_plural}
+        with click.progressbar(length=total, label=label) as bar:
+            reencrypt(model=model, fields=fields, progress=bar.update)
+    click.echo(_("Every encrypted value now uses the current key."))

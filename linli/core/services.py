@@ -4,10 +4,13 @@ import random
 from collections.abc import Callable
 
 import click
+from django.apps import apps
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from .errors import ValidationFailed
+from .fields import EncryptedTextField
 from .models import DemoStepRun
 from .registry import DemoContext, demo_steps, discover
 
@@ -62,3 +65,31 @@ def demo_build(
             DemoStepRun.objects.create(name=step.name, seed=seed, scale=scale)
         ran.append(step.name)
     return ran
+
+
+def encrypted_fields() -> list[tuple[type[Model], list[str]]]:
+    """Every model with encrypted fields, and those fields' names."""
+    found = []
+    for model in apps.get_models():
+        names = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if names:
+            found.append((model, names))
+    return found
+
+
+def reencrypt(
+    *, model: type[Model], fields: list[str], progress: Callable[[int], None] | None = None
+) -> int:
+    """Read and write back `fields` of every row: reading opens any key, writing seals with
+    the current one. In batches, each in its own transaction, so a rotation can resume."""
+    done = 0
+    manager = model._default_manager
+    pks = list(manager.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(pks), 500):
+        with transaction.atomic():
+            rows = list(manager.select_for_update().filter(pk__in=pks[start : start + 500]))
+            manager.bulk_update(rows, fields)
+        done += len(rows)
+        if progress:
+            progress(len(rows))
+    return done
