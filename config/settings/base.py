@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "linli.regions",
     "linli.accounts",
     "linli.directory",
+    "linli.residents",
 ]
 
 MIDDLEWARE = [

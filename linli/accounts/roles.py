@@ -70,3 +70,6 @@ EDITOR_ROLES = (
     Role.CITY_OFFICIAL,
     Role.SYSTEM_ADMIN,
 )
+
+# Roles that register residents and may unmask their sensitive fields (with a purpose).
+RESIDENT_KEEPER_ROLES = (Role.COMMUNITY_WORKER, Role.SYSTEM_ADMIN)

@@ -36,9 +36,13 @@ def test_translations_keep_every_placeholder(catalogue):
 def test_the_compiled_catalogue_matches_its_source(catalogue):
     language, po = catalogue
     mo = polib.mofile(str(LOCALE / language / "LC_MESSAGES" / "django.mo"))
-    compiled = {e.msgid: e.msgstr or e.msgstr_plural.get(0, "") for e in mo}
-    expected = {e.msgid: e.msgstr or e.msgstr_plural.get(0, "") for e in po.translated_entries()}
-    assert {k: v for k, v in compiled.items() if k} == expected
+
+    def text(entry):
+        return entry.msgstr or entry.msgstr_plural.get(0, "")
+
+    compiled = {(e.msgctxt, e.msgid): text(e) for e in mo if e.msgid}
+    expected = {(e.msgctxt, e.msgid): text(e) for e in po.translated_entries()}
+    assert compiled == expected
 
 
 def test_django_finds_the_chinese_catalogue():
