@@ -58,17 +58,18 @@ def test_every_demo_region_nests_in_its_parent():
 
 
 def test_the_demo_is_repeatable_from_its_seed():
+    from django.db.models import Model
+
     from linli.directory.models import Attribute, Location, Organization, Service
+    from linli.residents.models import Household, PriorityTally, Resident
 
     build(seed=11, scale="small")
     first = snapshot()
-    from linli.residents.models import Household, PriorityTally, Resident
-
-    for model in (Resident, Household, PriorityTally):
-        model.objects.all().delete()
-    RoleAssignment.objects.all().delete()
-    for model in (Attribute, Service, Location, Organization):
-        model.objects.all().delete()
+    # Children before what they point at (the region tree protects itself).
+    dependents: list[type[Model]] = [Resident, Household, PriorityTally, RoleAssignment]
+    dependents += [Attribute, Service, Location, Organization]
+    for model in dependents:
+        model._default_manager.all().delete()
     User.objects.all().delete()
     for region in Region.objects.order_by("-code"):
         region.delete()
