@@ -21,7 +21,8 @@ from .choices import Difficulty, DisabilityCategory
 from .models import Household, Resident
 from .services import ResidentInput, _build, residents_register_many
 
-TARGET = {"county": 20_000, "small": 1_500}
+# "small" serves tests and quick looks: enough people for every group to appear.
+TARGET = {"county": 20_000, "small": 400}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华玉萍红建国文志"
 # Age structure: (lowest age, highest age, weight) for urban communities and villages.

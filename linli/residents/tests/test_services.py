@@ -257,7 +257,7 @@ def test_the_demo_residents_are_plausible_and_protected(db):
 
     demo_build(seed=5, scale="small", echo=lambda _t: None, show_progress=False)
     residents = list(Resident.objects.all())
-    assert 1400 <= len(residents) <= 1600
+    assert 350 <= len(residents) <= 450
     assert all(r.identity_number.startswith("99") for r in residents)
     assert all(r.phone.startswith("1400") for r in residents if r.phone)
     totals: dict[str, int] = {}
