@@ -19,7 +19,7 @@ from linli.regions.models import Region
 
 from .choices import Difficulty, DisabilityCategory
 from .models import Household, Resident
-from .services import ResidentInput, _build, residents_register_many
+from .services import ResidentInput, resident_build, residents_register_many
 
 # "small" serves tests and quick looks: enough people for every group to appear.
 TARGET = {"county": 20_000, "small": 400}
@@ -85,7 +85,7 @@ def _resident(
         health_notes="高血压，需定期随访" if age >= 60 and rng.random() < 0.3 else "",
     )
     data.birth_date, data.sex = born, "female" if female else "male"
-    return _build(data, index="")
+    return resident_build(data)
 
 
 @demo_step(name="residents", order=50)
@@ -111,16 +111,5 @@ def build_demo_residents(context: DemoContext) -> None:
             residents += [
                 _resident(rng, numbers, household.community, household) for _ in range(size)
             ]
-    _index(residents)
     residents_register_many(residents)
     context.echo(f"  {len(residents)} residents")
-
-
-def _index(residents: list[Resident]) -> None:
-    """Blind indexes, computed in one pass (the demo's numbers are unique by construction)."""
-    from linli.core.crypto import blind_index
-
-    for resident in residents:
-        resident.identity_index = blind_index(resident.identity_number, purpose="identity_number")
-        if resident.phone:
-            resident.phone_index = blind_index(resident.phone, purpose="phone")

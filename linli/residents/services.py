@@ -132,22 +132,22 @@ def _check_fields(data: ResidentInput, scope: Scope) -> None:
         data.refuse("difficulty", _("Unknown assistance status."))
 
 
-def _check_duplicate(data: ResidentInput, scope: Scope, instance: Resident | None) -> str:
-    """The identity number's blind index; refuses a number already registered."""
-    if not data.identity_number:
-        return ""
-    index = blind_index(data.identity_number, purpose="identity_number")
-    existing = Resident.objects.filter(identity_index=index)
-    if instance is not None:
-        existing = existing.exclude(pk=instance.pk)
-    first = existing.only("id", "community_id").first()
+def identity_index(number: str) -> str:
+    return blind_index(number, purpose="identity_number") if number else ""
+
+
+def _check_duplicate(data: ResidentInput, scope: Scope) -> None:
+    """Refuse an identity number already registered, found through its blind index."""
+    index = identity_index(data.identity_number)
+    if not index:
+        return
+    first = Resident.objects.filter(identity_index=index).only("id", "community_id").first()
     if first is not None:
         if scope.covers(first.community_id):
             reason = _("Already registered: resident no. %(id)s.") % {"id": first.pk}
         else:
             reason = _("Already registered in another community.")
         data.refuse("identity_number", reason)
-    return index
 
 
 def priority_groups(resident: Resident) -> set[str]:
@@ -177,7 +177,8 @@ def tally(residents: Iterable[Resident], sign: int = 1) -> None:
         PriorityTally.objects.filter(pk=row.pk).update(count=F("count") + delta)
 
 
-def _build(data: ResidentInput, index: str) -> Resident:
+def resident_build(data: ResidentInput) -> Resident:
+    """The resident a checked input describes, with its blind indexes (not saved)."""
     return Resident(
         community=data.community,
         household=data.household,
@@ -187,7 +188,7 @@ def _build(data: ResidentInput, index: str) -> Resident:
         birth_year=data.birth_date.year if data.birth_date else None,
         address=data.address.strip(),
         identity_number=data.identity_number,
-        identity_index=index,
+        identity_index=identity_index(data.identity_number),
         phone=data.phone,
         phone_index=blind_index(data.phone, purpose="phone") if data.phone else "",
         living_alone=data.living_alone,
@@ -203,7 +204,7 @@ def resident_check(*, actor: User | None, data: ResidentInput) -> tuple[Resident
     """Validate without writing: the resident to save, or the errors (for imports and forms)."""
     scope = keeper_scope(actor)
     _check_fields(data, scope)
-    index = _check_duplicate(data, scope, None)
+    _check_duplicate(data, scope)
     age = age_on(data.birth_date, timezone.localdate())
     if age is not None and age < GUARDIAN_AGE:
         for name in NEEDS_GUARDIAN:
@@ -215,7 +216,7 @@ def resident_check(*, actor: User | None, data: ResidentInput) -> tuple[Resident
                         "beyond registration."
                     ),
                 )
-    return _build(data, index), data.errors
+    return resident_build(data), data.errors
 
 
 @transaction.atomic
@@ -230,7 +231,8 @@ def resident_register(*, actor: User | None, data: ResidentInput) -> Resident:
 
 
 def residents_register_many(residents: list[Resident]) -> None:
-    """Store residents already checked by resident_check (imports, the demo), in bulk."""
+    """Store residents built by resident_build, in bulk: checked rows of an import, or
+    the demo's generated ones (valid by construction)."""
     Resident.objects.bulk_create(residents, batch_size=1000)
     tally(residents)
 
