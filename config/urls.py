@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("linli.accounts.api.urls")),
     path("", include("linli.regions.api.urls")),
     path("", include("linli.directory.api.urls")),
+    path("", include("linli.residents.api.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("hsds/", include("linli.directory.hsds.urls")),
     path("directory/spreadsheets/", include("linli.directory.spreadsheets.urls")),
     path("regions/", include("linli.regions.urls")),
+    path("", include("linli.residents.urls")),
     path("", include("linli.directory.urls")),
     path("", include("linli.accounts.urls")),
 ]

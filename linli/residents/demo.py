@@ -11,15 +11,24 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from linli.accounts.choices import Role
+from linli.accounts.demo import demo_username
+from linli.accounts.models import User
 from linli.core.pii import identity_check_character
 from linli.core.registry import DemoContext, demo_step
 from linli.regions.choices import RegionKind, RegionLevel
 from linli.regions.demo import DISTRICT
 from linli.regions.models import Region
 
-from .choices import Difficulty, DisabilityCategory
+from .choices import ConsentPurpose, Difficulty, DisabilityCategory, RelationKind
 from .models import Household, Resident
-from .services import ResidentInput, resident_build, residents_register_many
+from .services import (
+    ResidentInput,
+    consent_record,
+    relation_add,
+    resident_build,
+    residents_register_many,
+)
 
 # "small" serves tests and quick looks: enough people for every group to appear.
 TARGET = {"county": 20_000, "small": 400}
@@ -113,3 +122,32 @@ def build_demo_residents(context: DemoContext) -> None:
             ]
     residents_register_many(residents)
     context.echo(f"  {len(residents)} residents")
+    _link_demo_resident()
+
+
+def _link_demo_resident() -> None:
+    """demo_resident is a registered adult of their community and the proxy of an older
+    relative living alone there, with that relative's consent, so the resident's pages
+    (my record, my family) have something true to show."""
+    user = User.objects.filter(username=demo_username(Role.RESIDENT)).first()
+    if user is None:
+        return
+    community = user.role_assignments.get(role=Role.RESIDENT).region
+    people = Resident.objects.filter(community=community, user__isnull=True).order_by("id")
+    adult = people.filter(birth_date__lte=TODAY - dt.timedelta(days=30 * 365)).first()
+    if adult is None:
+        return
+    elder = people.filter(living_alone=True).exclude(pk=adult.pk).first()
+    if elder is None:
+        return
+    adult.user = user
+    adult.save(update_fields=["user"])
+    consent = consent_record(
+        actor=None,
+        resident=elder,
+        purpose=ConsentPurpose.PROXY,
+        given_on=TODAY - dt.timedelta(days=90),
+        scope_text="由子女代为申请助餐、助医等服务",
+    )
+    relation_add(actor=None, resident=elder, person=adult, kind=RelationKind.PROXY, consent=consent)
+    relation_add(actor=None, resident=elder, person=adult, kind=RelationKind.EMERGENCY_CONTACT)

@@ -230,6 +230,7 @@ class AccessEvent(models.Model):
     class Action(models.TextChoices):
         UNMASK = "unmask", _("Unmasked")
         EXPORT = "export", _("Exported")
+        DOWNLOAD = "download", _("Downloaded by the resident")
 
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -260,6 +261,51 @@ class AccessEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_username} {self.action} {self.resident_ref}"
+
+
+class Correction(models.Model):
+    """A resident asks for their record to be put right: a task for the community worker."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for the community worker")
+        DONE = "done", _("Corrected")
+        DECLINED = "declined", _("Not corrected")
+
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("resident"), on_delete=models.CASCADE, related_name="corrections"
+    )
+    # Kept apart from the resident's record so the task is found without a join.
+    community_code = models.CharField(_("community code"), max_length=12, db_index=True)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    message = models.TextField(_("what is wrong"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    asked_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("correction request")
+        verbose_name_plural = _("correction requests")
+        ordering = ["-asked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}: {self.get_status_display()}"
 
 
 class PriorityTally(models.Model):

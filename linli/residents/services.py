@@ -35,13 +35,22 @@ from linli.core.pii import (
 from linli.regions.choices import RegionLevel
 from linli.regions.models import Region
 
-from .choices import ConsentPurpose, Difficulty, DisabilityCategory, PriorityGroup, Sex
+from .choices import (
+    ConsentPurpose,
+    Difficulty,
+    DisabilityCategory,
+    PriorityGroup,
+    RelationKind,
+    Sex,
+)
 from .models import (
     SENSITIVE_FIELDS,
     AccessEvent,
     Consent,
+    Correction,
     Household,
     PriorityTally,
+    Relation,
     Resident,
     age_on,
 )
@@ -136,12 +145,15 @@ def identity_index(number: str) -> str:
     return blind_index(number, purpose="identity_number") if number else ""
 
 
-def _check_duplicate(data: ResidentInput, scope: Scope) -> None:
+def _check_duplicate(data: ResidentInput, scope: Scope, current: Resident | None) -> None:
     """Refuse an identity number already registered, found through its blind index."""
     index = identity_index(data.identity_number)
     if not index:
         return
-    first = Resident.objects.filter(identity_index=index).only("id", "community_id").first()
+    others = Resident.objects.filter(identity_index=index)
+    if current is not None:
+        others = others.exclude(pk=current.pk)
+    first = others.only("id", "community_id").first()
     if first is not None:
         if scope.covers(first.community_id):
             reason = _("Already registered: resident no. %(id)s.") % {"id": first.pk}
@@ -200,13 +212,26 @@ def resident_build(data: ResidentInput) -> Resident:
     )
 
 
-def resident_check(*, actor: User | None, data: ResidentInput) -> tuple[Resident, dict]:
-    """Validate without writing: the resident to save, or the errors (for imports and forms)."""
+def guardian_consented(resident: Resident | None) -> bool:
+    """Whether a guardian's consent is in force for this (already registered) child."""
+    if resident is None or resident.pk is None:
+        return False
+    return resident.consents.filter(
+        purpose=ConsentPurpose.GUARDIAN, withdrawn_on__isnull=True
+    ).exists()
+
+
+def resident_check(
+    *, actor: User | None, data: ResidentInput, current: Resident | None = None
+) -> tuple[Resident, dict]:
+    """Validate without writing: the resident to save, or the errors (for imports and forms).
+
+    `current` is the stored record when `data` would replace it."""
     scope = keeper_scope(actor)
     _check_fields(data, scope)
-    _check_duplicate(data, scope)
+    _check_duplicate(data, scope, current)
     age = age_on(data.birth_date, timezone.localdate())
-    if age is not None and age < GUARDIAN_AGE:
+    if age is not None and age < GUARDIAN_AGE and not guardian_consented(current):
         for name in NEEDS_GUARDIAN:
             if getattr(data, name):
                 data.refuse(
@@ -230,11 +255,93 @@ def resident_register(*, actor: User | None, data: ResidentInput) -> Resident:
     return resident
 
 
+# What an update may change; the rest (registration time, account, anonymization) stays.
+UPDATABLE_FIELDS = (
+    "community",
+    "household",
+    "name",
+    "sex",
+    "birth_date",
+    "birth_year",
+    "address",
+    "identity_number",
+    "identity_index",
+    "phone",
+    "phone_index",
+    "living_alone",
+    "left_behind",
+    "disability_category",
+    "disability_grade",
+    "difficulty",
+    "health_notes",
+)
+
+
+def resident_input(resident: Resident) -> ResidentInput:
+    """The input that would register `resident` as stored: where an edit starts."""
+    return ResidentInput(
+        name=resident.name,
+        community=resident.community,
+        identity_number=resident.identity_number,
+        phone=resident.phone,
+        sex=resident.sex,
+        birth_date=resident.birth_date,
+        household=resident.household,
+        address=resident.address,
+        living_alone=resident.living_alone,
+        left_behind=resident.left_behind,
+        disability_category=resident.disability_category,
+        disability_grade=resident.disability_grade,
+        difficulty=resident.difficulty,
+        health_notes=resident.health_notes,
+    )
+
+
+def _locked(resident: Resident) -> Resident:
+    return Resident.objects.select_for_update().get(pk=resident.pk, anonymized_at__isnull=True)
+
+
+def _require_keeper(actor: User | None, resident: Resident) -> None:
+    if not keeper_scope(actor).covers(resident.community_id):
+        raise PermissionDenied(_("This resident is outside your area."))
+
+
+@transaction.atomic
+def resident_update(*, actor: User | None, resident: Resident, data: ResidentInput) -> Resident:
+    """Replace a resident's details with `data`; the priority tallies move with them."""
+    resident = _locked(resident)
+    _require_keeper(actor, resident)
+    checked, errors = resident_check(actor=actor, data=data, current=resident)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    tally([resident], sign=-1)
+    for name in UPDATABLE_FIELDS:
+        setattr(resident, name, getattr(checked, name))
+    resident.save()
+    tally([resident])
+    return resident
+
+
 def residents_register_many(residents: list[Resident]) -> None:
     """Store residents built by resident_build, in bulk: checked rows of an import, or
     the demo's generated ones (valid by construction)."""
     Resident.objects.bulk_create(residents, batch_size=1000)
     tally(residents)
+
+
+@transaction.atomic
+def household_create(*, actor: User | None, community: Region, address: str) -> Household:
+    scope = keeper_scope(actor)
+    errors: dict[str, list[str]] = {}
+    if community.level != RegionLevel.COMMUNITY:
+        errors["community"] = [_("A household is in a community or a village.")]
+    elif not scope.covers(community.code):
+        errors["community"] = [_("This community is outside your area.")]
+    if not address.strip():
+        errors["address"] = [_("An address is required.")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return Household.objects.create(community=community, address=address.strip())
 
 
 @transaction.atomic
@@ -247,9 +354,7 @@ def consent_record(
     given_by: Resident | None = None,
     scope_text: str = "",
 ) -> Consent:
-    keeper = keeper_scope(actor)
-    if not keeper.covers(resident.community_id):
-        raise PermissionDenied(_("This resident is outside your area."))
+    _require_keeper(actor, resident)
     if purpose not in ConsentPurpose.values:
         raise ValidationFailed(fields={"purpose": [_("Unknown purpose.")]})
     if purpose == ConsentPurpose.GUARDIAN and given_by is None:
@@ -264,6 +369,230 @@ def consent_record(
         scope=scope_text,
         recorded_by=actor,
     )
+
+
+def acts_for(user: Any, resident: Resident) -> bool:
+    """Whether `user` is the resident, or a proxy whose consent is in force."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if resident.user_id == user.pk:
+        return True
+    return resident.relations.filter(
+        kind=RelationKind.PROXY, person__user=user, consent__withdrawn_on__isnull=True
+    ).exists()
+
+
+@transaction.atomic
+def relation_add(
+    *,
+    actor: User | None,
+    resident: Resident,
+    person: Resident,
+    kind: str,
+    consent: Consent | None = None,
+) -> Relation:
+    """A guardian, an emergency contact, or a proxy acting with the resident's consent."""
+    _require_keeper(actor, resident)
+    errors: dict[str, list[str]] = {}
+    if kind not in RelationKind.values:
+        errors["kind"] = [_("Unknown relation.")]
+    if person.pk == resident.pk:
+        errors["person"] = [_("A resident cannot be their own relation.")]
+    elif person.anonymized_at is not None:
+        errors["person"] = [_("This person's record is anonymized.")]
+    if kind == RelationKind.PROXY and (
+        consent is None
+        or consent.resident_id != resident.pk
+        or consent.purpose != ConsentPurpose.PROXY
+        or not consent.in_force
+    ):
+        errors["consent"] = [_("A proxy needs the resident's consent to it, in force.")]
+    if Relation.objects.filter(resident=resident, person=person, kind=kind).exists():
+        errors["person"] = [_("This relation is already recorded.")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return Relation.objects.create(resident=resident, person=person, kind=kind, consent=consent)
+
+
+# What withdrawing a consent erases: the data it allowed to be kept.
+_ERASED_ON_WITHDRAWAL = {
+    ConsentPurpose.HEALTH: ("health_notes",),
+    ConsentPurpose.GUARDIAN: NEEDS_GUARDIAN,
+}
+
+
+@transaction.atomic
+def consent_withdraw(*, actor: User, consent: Consent) -> Consent:
+    """The resident (or a keeper of their record) withdraws a consent from today on.
+
+    What the consent alone allowed is erased: health notes with a health consent, a
+    young child's details beyond registration with the last guardian's consent.
+    A proxy whose consent is withdrawn no longer acts for the resident."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    resident = _locked(consent.resident)
+    if not (
+        acts_for(actor, resident)
+        or user_scope(actor, roles=RESIDENT_KEEPER_ROLES).covers(resident.community_id)
+    ):
+        raise PermissionDenied(_("Only the resident or a keeper of the record may do this."))
+    if not consent.in_force:
+        raise ValidationFailed(fields={"withdrawn_on": [_("This consent is already withdrawn.")]})
+    consent.withdrawn_on = timezone.localdate()
+    consent.save(update_fields=["withdrawn_on"])
+    erased = _ERASED_ON_WITHDRAWAL.get(ConsentPurpose(consent.purpose), ())
+    if consent.purpose == ConsentPurpose.GUARDIAN and (
+        guardian_consented(resident) or not _under_guardian_age(resident)
+    ):
+        erased = ()
+    if erased:
+        tally([resident], sign=-1)
+        for name in erased:
+            setattr(resident, name, "")
+        resident.save()
+        tally([resident])
+    return consent
+
+
+def _under_guardian_age(resident: Resident) -> bool:
+    age = resident.age(timezone.localdate())
+    return age is not None and age < GUARDIAN_AGE
+
+
+@transaction.atomic
+def correction_ask(*, actor: User, resident: Resident, message: str) -> Correction:
+    """The resident (or their proxy) says what is wrong; the community worker gets a task."""
+    if not acts_for(actor, resident):
+        raise PermissionDenied(_("Only the resident or their proxy may ask for a correction."))
+    if len(message.strip()) < 4:
+        raise ValidationFailed(fields={"message": [_("Say what is wrong and what is right.")]})
+    return Correction.objects.create(
+        resident=resident,
+        community_code=resident.community_id,
+        asked_by=actor,
+        message=message.strip(),
+    )
+
+
+@transaction.atomic
+def correction_answer(
+    *, actor: User, correction: Correction, status: str, answer: str
+) -> Correction:
+    """The community worker closes the task: corrected (after editing the record) or not."""
+    correction = Correction.objects.select_for_update().get(pk=correction.pk)
+    if not user_scope(actor, roles=RESIDENT_KEEPER_ROLES).covers(correction.community_code):
+        raise PermissionDenied(_("This resident is outside your area."))
+    errors: dict[str, list[str]] = {}
+    if correction.status != Correction.Status.OPEN:
+        errors["status"] = [_("This request is already answered.")]
+    elif status not in (Correction.Status.DONE, Correction.Status.DECLINED):
+        errors["status"] = [_("Answer with corrected or not corrected.")]
+    if status == Correction.Status.DECLINED and len(answer.strip()) < 4:
+        errors["answer"] = [_("Say why the record stays as it is.")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    correction.status = status
+    correction.answer = answer.strip()
+    correction.answered_by = actor
+    correction.answered_at = timezone.now()
+    correction.save()
+    return correction
+
+
+def _access_event(
+    actor: User, resident: Resident, action: str, fields: Iterable[str], purpose: str
+) -> AccessEvent:
+    return AccessEvent(
+        actor=actor,
+        actor_username=actor.get_username(),
+        action=action,
+        resident=resident,
+        resident_ref=resident.pk,
+        community_code=resident.community_id,
+        fields=sorted(fields),
+        purpose=purpose,
+    )
+
+
+def access_log_export(
+    *, actor: User, residents: Iterable[Resident], fields: Iterable[str], purpose: str
+) -> int:
+    """Record that `actor` exported these residents' personal data: one event each."""
+    events = [
+        _access_event(actor, resident, AccessEvent.Action.EXPORT, fields, purpose)
+        for resident in residents
+    ]
+    AccessEvent.objects.bulk_create(events, batch_size=1000)
+    return len(events)
+
+
+@transaction.atomic
+def resident_download(*, actor: User, resident: Resident) -> dict[str, Any]:
+    """Everything Linli holds on a resident, in clear, for the resident or their proxy;
+    the download itself is logged like any other reading of sensitive fields."""
+    if not acts_for(actor, resident):
+        raise PermissionDenied(_("Only the resident or their proxy may download this record."))
+    AccessEvent.objects.bulk_create(
+        [
+            _access_event(
+                actor,
+                resident,
+                AccessEvent.Action.DOWNLOAD,
+                SENSITIVE_FIELDS,
+                _("The resident's own copy"),
+            )
+        ]
+    )
+    return resident_record(resident)
+
+
+def resident_record(resident: Resident) -> dict[str, Any]:
+    """A resident's whole record as plain data (the JSON a resident downloads)."""
+    return {
+        "id": resident.pk,
+        "name": resident.name,
+        "sex": resident.sex,
+        "birth_date": resident.birth_date.isoformat() if resident.birth_date else None,
+        "community": {"code": resident.community_id, "name": resident.community.name},
+        "household": resident.household.address if resident.household else None,
+        "address": resident.address,
+        **{name: getattr(resident, name) for name in SENSITIVE_FIELDS},
+        "living_alone": resident.living_alone,
+        "left_behind": resident.left_behind,
+        "registered_at": resident.registered_at.isoformat(),
+        "updated_at": resident.updated_at.isoformat(),
+        "consents": [
+            {
+                "purpose": consent.purpose,
+                "scope": consent.scope,
+                "given_on": consent.given_on.isoformat(),
+                "withdrawn_on": consent.withdrawn_on.isoformat() if consent.withdrawn_on else None,
+            }
+            for consent in resident.consents.all()
+        ],
+        "relations": [
+            {"kind": relation.kind, "person": relation.person.name}
+            for relation in resident.relations.select_related("person")
+        ],
+        "corrections": [
+            {
+                "message": correction.message,
+                "status": correction.status,
+                "answer": correction.answer,
+                "asked_at": correction.asked_at.isoformat(),
+            }
+            for correction in resident.corrections.all()
+        ],
+        "access_events": [
+            {
+                "at": event.at.isoformat(),
+                "who": event.actor_username,
+                "action": event.action,
+                "fields": event.fields,
+                "purpose": event.purpose,
+            }
+            for event in resident.access_events.all()
+        ],
+    }
 
 
 @transaction.atomic
@@ -283,16 +612,7 @@ def resident_unmask(
         )
     if len(purpose.strip()) < 4:
         raise ValidationFailed(fields={"purpose": [_("Say why you need to see this.")]})
-    AccessEvent.objects.create(
-        actor=actor,
-        actor_username=actor.get_username(),
-        action=AccessEvent.Action.UNMASK,
-        resident=resident,
-        resident_ref=resident.pk,
-        community_code=resident.community_id,
-        fields=sorted(fields),
-        purpose=purpose.strip(),
-    )
+    _access_event(actor, resident, AccessEvent.Action.UNMASK, fields, purpose.strip()).save()
     return {name: getattr(resident, name) for name in fields}
 
 
