@@ -269,3 +269,187 @@ def test_the_demo_residents_are_plausible_and_protected(db):
     assert totals["residents"] == len(residents)
     assert 0.02 < totals["disabled"] / len(residents) < 0.10
     assert totals["elderly"] > totals["elderly_living_alone"] > 0
+
+
+def test_an_edit_moves_the_priority_counts(worker, community):
+    from linli.residents.services import resident_input, resident_update
+
+    resident = register(worker, community, identity_number=identity("19500101"))
+    day = dt.date(2026, 11, 30)
+    assert (
+        priority_counts(scope=worker_scope(worker), day=day)[community.code].get("disabled", 0) == 0
+    )
+    data = resident_input(resident)
+    data.disability_category, data.disability_grade, data.living_alone = "physical", "3", True
+    resident_update(actor=worker, resident=resident, data=data)
+    counts = priority_counts(scope=worker_scope(worker), day=day)[community.code]
+    assert (counts["residents"], counts["disabled"], counts["elderly_living_alone"]) == (1, 1, 1)
+    data = resident_input(Resident.objects.get(pk=resident.pk))
+    data.disability_category = data.disability_grade = ""
+    resident_update(actor=worker, resident=resident, data=data)
+    counts = priority_counts(scope=worker_scope(worker), day=day)[community.code]
+    assert (counts["residents"], counts["disabled"]) == (1, 0)
+
+
+def test_an_edit_keeps_its_own_identity_number_and_refuses_anothers(worker, community):
+    from linli.residents.services import resident_input, resident_update
+
+    first = register(worker, community, identity_number=identity("19500101"))
+    second = register(worker, community, name="李四", identity_number=identity("19600101"))
+    data = resident_input(first)
+    data.address = "幸福路1号"
+    assert resident_update(actor=worker, resident=first, data=data).address == "幸福路1号"
+    data = resident_input(second)
+    data.identity_number = identity("19500101")
+    with pytest.raises(ValidationFailed) as refused:
+        resident_update(actor=worker, resident=second, data=data)
+    assert f"no. {first.pk}" in refused.value.fields["identity_number"][0]
+    assert Resident.objects.get(pk=second.pk).identity_number == identity("19600101")
+
+
+def test_a_guardians_consent_lets_a_childs_record_grow_and_its_withdrawal_erases_it(
+    worker, community
+):
+    from linli.residents.services import consent_withdraw, resident_input, resident_update
+
+    parent = register(worker, community, identity_number=identity("19900101"))
+    child = register(worker, community, name="王小明", identity_number=identity("20200101"))
+    data = resident_input(child)
+    data.health_notes = "哮喘"
+    with pytest.raises(ValidationFailed):
+        resident_update(actor=worker, resident=child, data=data)
+    with pytest.raises(ValidationFailed) as refused:
+        consent_record(actor=worker, resident=child, purpose="guardian", given_on=dt.date.today())
+    assert "given_by" in refused.value.fields
+    consent = consent_record(
+        actor=worker,
+        resident=child,
+        purpose="guardian",
+        given_on=dt.date.today(),
+        given_by=parent,
+    )
+    data = resident_input(child)
+    data.health_notes = "哮喘"
+    assert resident_update(actor=worker, resident=child, data=data).health_notes == "哮喘"
+    consent_withdraw(actor=worker, consent=consent)
+    child.refresh_from_db()
+    assert child.health_notes == ""
+    consent.refresh_from_db()
+    assert consent.withdrawn_on == dt.date.today()
+    with pytest.raises(ValidationFailed):
+        consent_withdraw(actor=worker, consent=consent)
+
+
+def test_a_proxy_needs_consent_and_stops_acting_when_it_is_withdrawn(worker, community):
+    from linli.residents.selectors import residents_acted_for
+    from linli.residents.services import consent_withdraw, relation_add
+
+    elder = register(worker, community, identity_number=identity("19400101"))
+    son = register(worker, community, name="王强", identity_number=identity("19700101", "131"))
+    son.user = UserFactory.create()
+    son.save()
+    with pytest.raises(ValidationFailed) as refused:
+        relation_add(actor=worker, resident=elder, person=son, kind="proxy")
+    assert "consent" in refused.value.fields
+    wrong = consent_record(
+        actor=worker, resident=elder, purpose="services", given_on=dt.date.today()
+    )
+    with pytest.raises(ValidationFailed):
+        relation_add(actor=worker, resident=elder, person=son, kind="proxy", consent=wrong)
+    consent = consent_record(
+        actor=worker, resident=elder, purpose="proxy", given_on=dt.date.today()
+    )
+    relation_add(actor=worker, resident=elder, person=son, kind="proxy", consent=consent)
+    assert list(residents_acted_for(son.user)) == [son, elder]
+    elder.user = UserFactory.create()
+    elder.save()
+    consent_withdraw(actor=elder.user, consent=consent)
+    assert list(residents_acted_for(son.user)) == [son]
+
+
+def test_a_resident_asks_for_a_correction_and_the_worker_answers(worker, community):
+    from linli.residents.models import Correction
+    from linli.residents.selectors import corrections_for
+    from linli.residents.services import correction_answer, correction_ask
+
+    resident = register(worker, community)
+    resident.user = UserFactory.create()
+    resident.save()
+    with pytest.raises(PermissionDenied):
+        correction_ask(actor=worker, resident=resident, message="地址写错了")
+    with pytest.raises(ValidationFailed):
+        correction_ask(actor=resident.user, resident=resident, message=" ")
+    asked = correction_ask(actor=resident.user, resident=resident, message="门牌号应为12号")
+    assert list(corrections_for(worker)) == [asked]
+    assert list(corrections_for(resident.user)) == [asked]
+    with pytest.raises(ValidationFailed) as refused:
+        correction_answer(actor=worker, correction=asked, status="declined", answer="")
+    assert "answer" in refused.value.fields
+    with pytest.raises(PermissionDenied):
+        correction_answer(actor=resident.user, correction=asked, status="done", answer="")
+    done = correction_answer(actor=worker, correction=asked, status="done", answer="已更正")
+    assert done.status == Correction.Status.DONE
+    assert done.answered_by == worker
+
+
+def test_a_resident_downloads_their_record_and_the_download_is_logged(worker, community):
+    from linli.residents.services import resident_download
+
+    resident = register(worker, community, phone="13812345678", health_notes="高血压")
+    resident.user = UserFactory.create()
+    resident.save()
+    resident_unmask(actor=worker, resident=resident, fields=["phone"], purpose="送餐联系")
+    with pytest.raises(PermissionDenied):
+        resident_download(actor=worker, resident=resident)
+    record = resident_download(actor=resident.user, resident=resident)
+    assert (record["phone"], record["health_notes"]) == ("13812345678", "高血压")
+    # Newest first: the download itself is on the record it returns.
+    assert [e["action"] for e in record["access_events"]] == ["download", "unmask"]
+    assert AccessEvent.objects.filter(action="download", actor=resident.user).count() == 1
+
+
+def test_exports_write_one_access_event_per_resident(worker, community):
+    from linli.residents.selectors import access_events_visible_to
+    from linli.residents.services import access_log_export
+
+    residents = [register(worker, community, name=f"居民{i}") for i in range(3)]
+    assert (
+        access_log_export(actor=worker, residents=residents, fields=["name"], purpose="台账") == 3
+    )
+    auditor = UserFactory.create()
+    RoleAssignmentFactory(user=auditor, role=Role.AUDITOR, region=community.parent)
+    assert access_events_visible_to(auditor).count() == 3
+    elsewhere = UserFactory.create()
+    RoleAssignmentFactory(user=elsewhere, role=Role.AUDITOR, region=region_chain("990102002001"))
+    assert access_events_visible_to(elsewhere).count() == 0
+    assert access_events_visible_to(worker).count() == 0
+
+
+def test_list_filters_by_age_band_and_encrypted_groups(worker, community):
+    from linli.residents.selectors import residents_filter
+
+    old = register(
+        worker, community, identity_number=identity("19400101"), difficulty="subsistence"
+    )
+    child = register(worker, community, name="王小明", identity_number=identity("20200101"))
+    adult = register(
+        worker,
+        community,
+        name="王强",
+        identity_number=identity("19800101"),
+        disability_category="hearing",
+        disability_grade="2",
+    )
+    everyone = Resident.objects.all()
+    day = dt.date(2026, 11, 30)
+    assert set(residents_filter(everyone, age_band="80+", day=day)) == {old}
+    assert set(residents_filter(everyone, age_band="0-13", day=day)) == {child}
+    assert set(residents_filter(everyone, group="elderly", day=day)) == {old}
+    assert set(residents_filter(everyone, group="minor", day=day)) == {child}
+    assert set(residents_filter(everyone, group="disabled", day=day)) == {adult}
+    assert set(residents_filter(everyone, group="family_in_difficulty", day=day)) == {old}
+    assert set(residents_filter(everyone, community=community.code[:9], day=day)) == {
+        old,
+        child,
+        adult,
+    }
