@@ -283,11 +283,13 @@ class Correction(models.Model):
         null=True,
         related_name="+",
     )
-    message = models.TextField(_("what is wrong"))
+    # Residents write their corrections in their own words, often with the right phone
+    # number or identity number in them: as sensitive as the fields they correct.
+    message = EncryptedTextField(_("what is wrong"))
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
-    answer = models.TextField(_("answer"), blank=True)
+    answer = EncryptedTextField(_("answer"))
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("answered by"),
