@@ -196,6 +196,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share a field name ("kind"): name each enum after its class.
+    "ENUM_NAME_OVERRIDES": {
+        "RegionKindEnum": "linli.regions.choices.RegionKind",
+        "RelationKindEnum": "linli.residents.choices.RelationKind",
+    },
 }
 
 # Maps draw communities and facilities from Linli's own data; a tile server is optional

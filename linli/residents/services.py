@@ -278,14 +278,18 @@ UPDATABLE_FIELDS = (
 
 
 def resident_input(resident: Resident) -> ResidentInput:
-    """The input that would register `resident` as stored: where an edit starts."""
+    """The input that would register `resident` as stored: where an edit starts.
+
+    Sex and birth date are left for the identity number to say again when there is
+    one, so an edit that corrects the number corrects them too."""
+    derived = bool(resident.identity_number)
     return ResidentInput(
         name=resident.name,
         community=resident.community,
         identity_number=resident.identity_number,
         phone=resident.phone,
-        sex=resident.sex,
-        birth_date=resident.birth_date,
+        sex="" if derived else resident.sex,
+        birth_date=None if derived else resident.birth_date,
         household=resident.household,
         address=resident.address,
         living_alone=resident.living_alone,
