@@ -35,7 +35,9 @@ class Scope:
         across a relation. `region_id` cannot take a prefix lookup.
         """
         if self.everything:
-            return Q()
+            # Not Q(): an empty Q vanishes when OR-ed with another ("area | mine" would
+            # keep only "mine"), and everything would become nothing.
+            return Q(pk__isnull=False)
         if not self.prefixes:
             return Q(pk__in=[])
         return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in self.prefixes))
