@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -535,17 +536,11 @@ def resident_download(*, actor: User, resident: Resident) -> dict[str, Any]:
     the download itself is logged like any other reading of sensitive fields."""
     if not acts_for(actor, resident):
         raise PermissionDenied(_("Only the resident or their proxy may download this record."))
-    AccessEvent.objects.bulk_create(
-        [
-            _access_event(
-                actor,
-                resident,
-                AccessEvent.Action.DOWNLOAD,
-                SENSITIVE_FIELDS,
-                _("The resident's own copy"),
-            )
-        ]
-    )
+    # Stored in the deployment's language, whatever the resident's screen speaks, so the
+    # audit trail reads the same to every auditor.
+    with translation.override(settings.LANGUAGE_CODE):
+        purpose = _("The resident's own copy")
+    _access_event(actor, resident, AccessEvent.Action.DOWNLOAD, SENSITIVE_FIELDS, purpose).save()
     return resident_record(resident)
 
 

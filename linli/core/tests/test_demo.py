@@ -61,12 +61,13 @@ def test_the_demo_is_repeatable_from_its_seed():
     from django.db.models import Model
 
     from linli.directory.models import Attribute, Location, Organization, Service
-    from linli.residents.models import Household, PriorityTally, Resident
+    from linli.residents.models import Household, PriorityTally, Relation, Resident
 
     build(seed=11, scale="small")
     first = snapshot()
     # Children before what they point at (the region tree protects itself).
-    dependents: list[type[Model]] = [Resident, Household, PriorityTally, RoleAssignment]
+    dependents: list[type[Model]] = [Relation, Resident, Household, PriorityTally]
+    dependents += [RoleAssignment]
     dependents += [Attribute, Service, Location, Organization]
     for model in dependents:
         model._default_manager.all().delete()

@@ -23,10 +23,12 @@ from typing import Any
 
 import pytest
 from django.http import HttpResponse
+from django.test import Client
 from rest_framework.test import APIClient
 
 from linli.accounts.choices import Role
 from linli.accounts.models import User
+from linli.accounts.roles import RESIDENT_KEEPER_ROLES
 from linli.accounts.services import role_grant
 from linli.accounts.tests.factories import UserFactory
 from linli.core.pii import identity_check_character
@@ -136,17 +138,27 @@ def world(db) -> World:
     return World()
 
 
+def role_level(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """For pages about an area rather than a person: every target, for the roles in `pairs`."""
+    return {(role, target) for role, _target in pairs for target in TARGETS}
+
+
 # Who may do what, as (role, target) pairs.
-KEEP = {(Role.COMMUNITY_WORKER, "elder"), (Role.COMMUNITY_WORKER, "neighbour")} | {
-    (Role.SYSTEM_ADMIN, target) for target in TARGETS
+KEEP: set[tuple[str, str]] = {
+    (Role.COMMUNITY_WORKER, "elder"),
+    (Role.COMMUNITY_WORKER, "neighbour"),
+} | {(Role.SYSTEM_ADMIN, target) for target in TARGETS}
+OFFICIAL_VIEW: set[tuple[str, str]] = {
+    (role, target) for role in OFFICIALS for target in ("elder", "neighbour")
 }
-OFFICIAL_VIEW = {(role, target) for role in OFFICIALS for target in ("elder", "neighbour")}
-ACT = {(Role.RESIDENT, "elder")}
-SEE = KEEP | OFFICIAL_VIEW | ACT
-COUNT = KEEP | OFFICIAL_VIEW
-AUDIT = {(Role.AUDITOR, "elder"), (Role.AUDITOR, "neighbour"), (Role.SYSTEM_ADMIN, "elder")} | {
-    (Role.SYSTEM_ADMIN, target) for target in TARGETS
-}
+ACT: set[tuple[str, str]] = {(Role.RESIDENT, "elder")}
+SEE: set[tuple[str, str]] = KEEP | OFFICIAL_VIEW | ACT
+COUNT: set[tuple[str, str]] = KEEP | OFFICIAL_VIEW
+AUDIT: set[tuple[str, str]] = {
+    (Role.AUDITOR, "elder"),
+    (Role.AUDITOR, "neighbour"),
+    (Role.SYSTEM_ADMIN, "elder"),
+} | {(Role.SYSTEM_ADMIN, target) for target in TARGETS}
 
 
 @dataclass(frozen=True)
@@ -179,6 +191,8 @@ def refs_listed(response: Any, body: str, person: Resident) -> bool:
     if response["Content-Type"].startswith("application/json"):
         rows = json.loads(body).get("results", [])
         return any(row.get("resident") == person.pk for row in rows)
+    if response["Content-Type"].startswith("text/html"):
+        return f">{person.pk}</td>" in body
     rows = list(csv.reader(io.StringIO(body)))[1:]
     return any(row[3] == str(person.pk) for row in rows)
 
@@ -304,6 +318,10 @@ def let_in(endpoint: Endpoint, response: Any, body: str, person: Resident) -> bo
     status = response.status_code
     if status in (401, 403, 404):
         return False
+    if endpoint.page and status == 302:
+        # Pages answer a good POST with a redirect; a GET redirected (a resident sent from
+        # the register to their own record) was not let in.
+        return response.wsgi_request.method == "POST" and "/login/" not in response["Location"]
     if status == 400 and endpoint.refused_field:
         assert "outside your area" in json.loads(body)["fields"][endpoint.refused_field][0]
         return False
@@ -318,6 +336,76 @@ def let_in(endpoint: Endpoint, response: Any, body: str, person: Resident) -> bo
         rows = json.loads(body).get("results", [])
         return any(row.get("resident") == person.pk for row in rows)
     return True
+
+
+ROLE_KEEP = {(role, target) for role in RESIDENT_KEEPER_ROLES for target in TARGETS}
+R = "/residents/"
+
+PAGES = [
+    Endpoint("list page", lambda w, c, p: c.get(R), KEEP | OFFICIAL_VIEW, "listed", page=True),
+    Endpoint("card page", lambda w, c, p: c.get(f"{R}{p.pk}/"), SEE, page=True),
+    Endpoint(
+        "unmask page",
+        lambda w, c, p: c.post(
+            f"{R}{p.pk}/unmask/", {"show": ["phone", "identity_number"], "purpose": "上门核对"}
+        ),
+        KEEP,
+        shows_secrets=True,
+        page=True,
+    ),
+    Endpoint("edit page", lambda w, c, p: c.get(f"{R}{p.pk}/edit/"), KEEP, page=True),
+    Endpoint("register page", lambda w, c, p: c.get(f"{R}new/"), ROLE_KEEP, page=True),
+    Endpoint(
+        "household page", lambda w, c, p: c.get(f"{R}households/{p.household_id}/"), SEE, page=True
+    ),
+    Endpoint("counts page", lambda w, c, p: c.get(f"{R}counts/"), role_level(COUNT), page=True),
+    Endpoint(
+        "corrections page", lambda w, c, p: c.get(f"{R}corrections/"), KEEP, "listed", page=True
+    ),
+    Endpoint(
+        "correction answer page",
+        lambda w, c, p: c.post(
+            f"{R}corrections/{fresh_correction(w, p).pk}/answer/",
+            {"status": "done", "answer": "已更正"},
+        ),
+        KEEP,
+        page=True,
+    ),
+    Endpoint(
+        "consent withdraw page",
+        lambda w, c, p: c.post(f"{R}consents/{fresh_consent(w, p).pk}/withdraw/"),
+        KEEP | ACT,
+        page=True,
+    ),
+    Endpoint("my record page", lambda w, c, p: c.get("/me/record/"), ACT, "listed", page=True),
+    Endpoint(
+        "download page",
+        lambda w, c, p: c.post(f"/me/record/{p.pk}/download/"),
+        ACT,
+        shows_secrets=True,
+        page=True,
+    ),
+    Endpoint(
+        "correction ask page",
+        lambda w, c, p: c.post(f"/me/record/{p.pk}/correction/", {"message": "电话号码已更换"}),
+        ACT,
+        page=True,
+    ),
+    Endpoint(
+        "access events page",
+        lambda w, c, p: c.get(f"/audit/access-events/?record={p.pk}"),
+        AUDIT,
+        "refs",
+        page=True,
+    ),
+    Endpoint(
+        "access events export page",
+        lambda w, c, p: c.get(f"/audit/access-events/export.csv?record={p.pk}"),
+        AUDIT,
+        "refs",
+        page=True,
+    ),
+]
 
 
 def run_matrix(world: World, endpoint: Endpoint, client_for: Callable[[User], Any]) -> None:
@@ -352,6 +440,47 @@ def test_api_endpoint_against_every_role(world, endpoint):
         return lambda w, person: endpoint.call(w, client, person)
 
     run_matrix(world, endpoint, client_for)
+
+
+@pytest.mark.parametrize("endpoint", PAGES, ids=lambda e: e.name)
+def test_page_against_every_role(world, endpoint):
+    def client_for(user: User) -> Callable[[World, Resident], HttpResponse]:
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(user)
+        return lambda w, person: endpoint.call(w, client, person)
+
+    run_matrix(world, endpoint, client_for)
+
+
+def test_anonymous_visitors_are_sent_to_log_in(world):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    for endpoint in PAGES:
+        response = endpoint.call(world, client, world.people["elder"])
+        assert response.status_code == 302, endpoint.name
+        assert "/login/" in response["Location"], endpoint.name
+
+
+def test_every_page_of_the_residents_app_is_in_the_matrix():
+    from linli.residents import urls
+
+    tried = {
+        "list",
+        "counts",
+        "new",
+        "card",
+        "unmask",
+        "edit",
+        "household",
+        "corrections",
+        "correction_answer",
+        "consent_withdraw",
+        "my_record",
+        "my_record_download",
+        "my_record_correction",
+        "access_events",
+        "access_events_export",
+    }
+    assert {pattern.name for pattern in urls.urlpatterns} == tried
 
 
 def test_anonymous_callers_get_nothing(world):
