@@ -10,9 +10,6 @@ site's 403 page). Every page showing personal data is marked never to be cached.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-from collections.abc import Iterator
 from typing import Any, cast
 
 from django.contrib import messages
@@ -31,7 +28,6 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -47,6 +43,7 @@ from linli.regions.choices import RegionLevel
 from linli.regions.models import Region
 
 from .choices import ConsentPurpose, Difficulty, DisabilityCategory, PriorityGroup
+from .exports import access_events_csv
 from .forms import (
     AccessEventFilterForm,
     CorrectionAnswerForm,
@@ -830,19 +827,6 @@ def access_events_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Echo:
-    """csv.writer writes to this and gets each line back, for a streamed response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: Any) -> str:
-    """Text that a spreadsheet would take for a formula is kept as text."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @never_cache
 @login_required
 @require_GET
@@ -850,43 +834,5 @@ def access_events_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered events as CSV for Excel (UTF-8 with a BOM). It names who read which
     record number, not residents' data, so it writes no access event of its own."""
     user = _user(request)
-    scope = _audit_scope(user)
-    form = AccessEventFilterForm(request.GET or None, scope=scope)
-    events = _events(user, form)
-    names = _community_names(scope)
-    # Labels are read now: the rows are written after this view has returned.
-    actions = {code: str(label) for code, label in AccessEvent.Action.choices}
-    labels = {name: field_label(name) for name in SENSITIVE_FIELDS}
-    header = [
-        _("Time"),
-        _("Who"),
-        _("Action"),
-        _("Record number"),
-        _("Community code"),
-        _("Community"),
-        _("Fields"),
-        _("Purpose"),
-    ]
-    writer = csv.writer(_Echo())
-    zone = timezone.get_current_timezone()
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(header)
-        for event in events.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    event.at.astimezone(zone).isoformat(timespec="seconds"),
-                    _cell(event.actor_username),
-                    actions.get(event.action, event.action),
-                    event.resident_ref,
-                    event.community_code,
-                    names.get(event.community_code, ""),
-                    "; ".join(labels.get(f, f) for f in event.fields),
-                    _cell(event.purpose),
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    stamp = dt.datetime.now(tz=zone).strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="access-events-{stamp}.csv"'
-    return response
+    form = AccessEventFilterForm(request.GET or None, scope=_audit_scope(user))
+    return access_events_csv(_events(user, form))

@@ -7,15 +7,13 @@ services, which check the role again and log every unmasking and download.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any, cast
 
-from django.db.models import Field, QuerySet
+from django.db.models import QuerySet
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -47,6 +45,7 @@ from ..choices import (
     RelationKind,
     Sex,
 )
+from ..exports import access_events_csv
 from ..models import SENSITIVE_FIELDS, AccessEvent, Consent, Correction, Household, Resident
 from ..selectors import (
     LIST_ROLES,
@@ -753,49 +752,6 @@ class AccessEventListApi(generics.GenericAPIView):
         return self.get_paginated_response(AccessEventSerializer(page, many=True).data)
 
 
-# The export's columns, by model field; the purpose comes last.
-_EXPORT_COLUMNS = ("at", "actor_username", "action", "resident_ref", "community_code", "fields")
-
-
-def _cell(text: str) -> str:
-    """Text typed by people goes to a spreadsheet: never let it start a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_header() -> list[str]:
-    meta = AccessEvent._meta
-    return [
-        capfirst(str(cast(Field, meta.get_field(name)).verbose_name))
-        for name in (*_EXPORT_COLUMNS, "purpose")
-    ]
-
-
-def _csv_lines(
-    events: QuerySet[AccessEvent], header: list[str], actions: dict[str, str]
-) -> Iterator[bytes]:
-    writer = csv.writer(_Echo())
-    # A byte-order mark first: Excel then reads the file as UTF-8, Chinese included.
-    yield ("\ufeff" + writer.writerow(header)).encode("utf-8")
-    for event in events.iterator(chunk_size=2000):
-        line = writer.writerow(
-            [
-                timezone.localtime(event.at).isoformat(timespec="seconds"),
-                _cell(event.actor_username),
-                actions.get(event.action, event.action),
-                event.resident_ref,
-                event.community_code,
-                " ".join(event.fields),
-                _cell(event.purpose),
-            ]
-        )
-        yield line.encode("utf-8")
-
-
 class AccessEventExportApi(APIView):
     """The same filtered access events as a CSV file (UTF-8 with a byte-order mark, so
     Excel opens it), with headers in the caller's language."""
@@ -807,13 +763,4 @@ class AccessEventExportApi(APIView):
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
     )
     def get(self, request: Request) -> StreamingHttpResponse:
-        events = _access_events(request)
-        # Headers and labels are translated now, in the request's language: the rows are
-        # written later, as the server sends them.
-        actions = {value: str(label) for value, label in AccessEvent.Action.choices}
-        response = StreamingHttpResponse(
-            _csv_lines(events, _csv_header(), actions), content_type="text/csv; charset=utf-8"
-        )
-        day = timezone.localdate().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="access-events-{day}.csv"'
-        return response
+        return access_events_csv(_access_events(request))

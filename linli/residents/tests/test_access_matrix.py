@@ -338,7 +338,9 @@ def let_in(endpoint: Endpoint, response: Any, body: str, person: Resident) -> bo
     return True
 
 
-ROLE_KEEP = {(role, target) for role in RESIDENT_KEEPER_ROLES for target in TARGETS}
+ROLE_KEEP: set[tuple[str, str]] = {
+    (role, target) for role in RESIDENT_KEEPER_ROLES for target in TARGETS
+}
 R = "/residents/"
 
 PAGES = [

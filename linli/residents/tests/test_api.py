@@ -818,24 +818,27 @@ def test_the_auditor_exports_access_events_as_csv_for_excel(world, events):
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == [
-        "At",
-        "Username",
+        "Time",
+        "Who",
         "Action",
         "Record number",
         "Community code",
+        "Community",
         "Fields",
         "Purpose",
     ]
-    assert [row[1:7] for row in rows[1:]] == [
+    here = world.here.display_name
+    assert [row[1:8] for row in rows[1:]] == [
         [
             "worker",
             "Unmasked",
             str(world.child.pk),
             world.here.code,
-            "identity_number",
+            here,
+            "Identity number",
             "'=HYPERLINK()",
         ],
-        ["worker", "Unmasked", str(world.elder.pk), world.here.code, "phone", "送餐联系"],
+        ["worker", "Unmasked", str(world.elder.pk), world.here.code, here, "Phone", "送餐联系"],
     ]
 
 
