@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "linli.accounts",
     "linli.directory",
     "linli.residents",
+    "linli.requests",
 ]
 
 MIDDLEWARE = [

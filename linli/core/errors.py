@@ -42,6 +42,14 @@ class PermissionDenied(LinliError):
     default_message = _("You do not have permission to do this.")
 
 
+class Conflict(LinliError):
+    """Someone else changed the record first: reload and decide again."""
+
+    code = "conflict"
+    status = 409
+    default_message = _("Someone else changed this first: reload it and try again.")
+
+
 @dataclass(frozen=True)
 class RowError:
     """One problem in one row of an imported file (row 1 is the header)."""
