@@ -51,3 +51,4 @@ messages: install
 # Performance lives here, not in tests: see docs/benchmarks.md.
 bench: install
 	$(VENV)/bin/python benchmarks/directory_api.py
+	$(VENV)/bin/python benchmarks/residents_import.py

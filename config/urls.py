@@ -28,6 +28,7 @@ urlpatterns = [
     path("hsds/", include("linli.directory.hsds.urls")),
     path("directory/spreadsheets/", include("linli.directory.spreadsheets.urls")),
     path("regions/", include("linli.regions.urls")),
+    path("residents/register/", include("linli.residents.spreadsheets.urls")),
     path("", include("linli.residents.urls")),
     path("", include("linli.directory.urls")),
     path("", include("linli.accounts.urls")),

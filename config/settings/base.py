@@ -221,6 +221,13 @@ LINLI_COORDINATE_BOUNDS = (
 )
 # Largest spreadsheet a community worker may upload (bytes).
 LINLI_SPREADSHEET_MAX_BYTES = env.int("LINLI_SPREADSHEET_MAX_BYTES", default=10 * 1024 * 1024)
+# Rows one residents register file may hold (a big town's register; split beyond it).
+LINLI_REGISTER_MAX_ROWS = env.int("LINLI_REGISTER_MAX_ROWS", default=100_000)
+# Service requests: days after completion a request may be reopened; triage points per
+# hour waited, and the most waiting can add.
+LINLI_REQUEST_REOPEN_DAYS = env.int("LINLI_REQUEST_REOPEN_DAYS", default=7)
+LINLI_TRIAGE_POINTS_PER_HOUR = env.int("LINLI_TRIAGE_POINTS_PER_HOUR", default=1)
+LINLI_TRIAGE_WAITING_CAP = env.int("LINLI_TRIAGE_WAITING_CAP", default=48)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("LINLI_SESSION_SECONDS", default=8 * 3600)

@@ -113,10 +113,12 @@ class ServiceLevel(models.Model):
         verbose_name = _("service level")
         verbose_name_plural = _("service levels")
         constraints = [
+            models.UniqueConstraint(fields=["service", "urgency"], name="service_level_unique"),
+            # One default per urgency (a partial index: SQLite has no NULLS NOT DISTINCT).
             models.UniqueConstraint(
-                fields=["service", "urgency"],
-                name="service_level_unique",
-                nulls_distinct=False,
+                fields=["urgency"],
+                condition=models.Q(service__isnull=True),
+                name="service_level_default_unique",
             ),
             models.CheckConstraint(
                 condition=models.Q(resolve_minutes__gte=models.F("respond_minutes")),

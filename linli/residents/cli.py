@@ -31,3 +31,7 @@ def residents_anonymize(resident_id: int, yes: bool) -> None:
         )
     resident_anonymize(resident=resident)
     click.echo(_("Resident no. %(id)s is anonymized.") % {"id": resident_id})
+
+
+# The commands themselves live beside the code they drive.
+from .spreadsheets import cli as _spreadsheets_cli  # noqa: E402, F401

@@ -231,6 +231,7 @@ class AccessEvent(models.Model):
         UNMASK = "unmask", _("Unmasked")
         EXPORT = "export", _("Exported")
         DOWNLOAD = "download", _("Downloaded by the resident")
+        TASK = "task", _("Read to deliver a service")
 
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -328,10 +329,10 @@ class PriorityTally(models.Model):
         verbose_name = _("priority tally")
         verbose_name_plural = _("priority tallies")
         constraints = [
+            # No column here is ever NULL (an unknown birth year is 0), so the constraint
+            # holds on SQLite too, which ignores NULLS NOT DISTINCT.
             models.UniqueConstraint(
-                fields=["community", "birth_year", "group"],
-                name="priority_tally_unique",
-                nulls_distinct=False,
+                fields=["community", "birth_year", "group"], name="priority_tally_unique"
             ),
             models.CheckConstraint(
                 condition=models.Q(count__gte=0), name="priority_tally_positive"

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -146,21 +145,37 @@ def identity_index(number: str) -> str:
     return blind_index(number, purpose="identity_number") if number else ""
 
 
-def _check_duplicate(data: ResidentInput, scope: Scope, current: Resident | None) -> None:
+def registered_identities(indexes: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """Blind index → (record number, community) of the identity numbers already registered:
+    one query for a batch of imported rows instead of one per row."""
+    wanted = {index for index in indexes if index}
+    rows = Resident.objects.filter(identity_index__in=wanted).values_list(
+        "identity_index", "id", "community_id"
+    )
+    return {index: (pk, community) for index, pk, community in rows}
+
+
+def _check_duplicate(
+    data: ResidentInput,
+    scope: Scope,
+    current: Resident | None,
+    registered: Mapping[str, tuple[int, str]] | None,
+) -> None:
     """Refuse an identity number already registered, found through its blind index."""
     index = identity_index(data.identity_number)
     if not index:
         return
-    others = Resident.objects.filter(identity_index=index)
-    if current is not None:
-        others = others.exclude(pk=current.pk)
-    first = others.only("id", "community_id").first()
-    if first is not None:
-        if scope.covers(first.community_id):
-            reason = _("Already registered: resident no. %(id)s.") % {"id": first.pk}
-        else:
-            reason = _("Already registered in another community.")
-        data.refuse("identity_number", reason)
+    if registered is None:
+        registered = registered_identities([index])
+    found = registered.get(index)
+    if found is None or (current is not None and found[0] == current.pk):
+        return
+    pk, community = found
+    if scope.covers(community):
+        reason = _("Already registered: resident no. %(id)s.") % {"id": pk}
+    else:
+        reason = _("Already registered in another community.")
+    data.refuse("identity_number", reason)
 
 
 def priority_groups(resident: Resident) -> set[str]:
@@ -178,16 +193,34 @@ def priority_groups(resident: Resident) -> set[str]:
 
 
 def tally(residents: Iterable[Resident], sign: int = 1) -> None:
-    """Move the priority tallies by each resident's groups (+1 registered, -1 removed)."""
+    """Move the priority tallies by each resident's groups (+1 registered, -1 removed).
+
+    A whole import moves thousands of tallies: the missing rows are created at zero,
+    the affected communities' rows are locked in one query (in key order, so two
+    imports never deadlock), and the new counts are written in bulk."""
     moves: Counter[tuple[str, int, str]] = Counter()
     for resident in residents:
         for group in priority_groups(resident):
             moves[(resident.community_id, resident.birth_year or 0, group)] += sign
-    for (community, year, group), delta in sorted(moves.items()):
-        row, _created = PriorityTally.objects.select_for_update().get_or_create(
-            community_id=community, birth_year=year, group=group
-        )
-        PriorityTally.objects.filter(pk=row.pk).update(count=F("count") + delta)
+    if not moves:
+        return
+    PriorityTally.objects.bulk_create(
+        [PriorityTally(community_id=c, birth_year=y, group=g, count=0) for c, y, g in moves],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    communities = sorted({community for community, _year, _group in moves})
+    changed = []
+    for row in (
+        PriorityTally.objects.select_for_update()
+        .filter(community_id__in=communities)
+        .order_by("pk")
+    ):
+        delta = moves.get((row.community_id, row.birth_year, row.group))
+        if delta:
+            row.count += delta
+            changed.append(row)
+    PriorityTally.objects.bulk_update(changed, ["count"], batch_size=1000)
 
 
 def resident_build(data: ResidentInput) -> Resident:
@@ -223,14 +256,19 @@ def guardian_consented(resident: Resident | None) -> bool:
 
 
 def resident_check(
-    *, actor: User | None, data: ResidentInput, current: Resident | None = None
+    *,
+    actor: User | None,
+    data: ResidentInput,
+    current: Resident | None = None,
+    registered: Mapping[str, tuple[int, str]] | None = None,
 ) -> tuple[Resident, dict]:
     """Validate without writing: the resident to save, or the errors (for imports and forms).
 
-    `current` is the stored record when `data` would replace it."""
+    `current` is the stored record when `data` would replace it; `registered`, the
+    identity numbers already registered among a batch's (from `registered_identities`)."""
     scope = keeper_scope(actor)
     _check_fields(data, scope)
-    _check_duplicate(data, scope, current)
+    _check_duplicate(data, scope, current, registered)
     age = age_on(data.birth_date, timezone.localdate())
     if age is not None and age < GUARDIAN_AGE and not guardian_consented(current):
         for name in NEEDS_GUARDIAN:
@@ -522,10 +560,26 @@ def access_log_export(
     *, actor: User, residents: Iterable[Resident], fields: Iterable[str], purpose: str
 ) -> int:
     """Record that `actor` exported these residents' personal data: one event each."""
-    events = [
-        _access_event(actor, resident, AccessEvent.Action.EXPORT, fields, purpose)
-        for resident in residents
-    ]
+    return access_log(
+        actor=actor,
+        residents=residents,
+        fields=fields,
+        purpose=purpose,
+        action=AccessEvent.Action.EXPORT,
+    )
+
+
+def access_log(
+    *,
+    actor: User,
+    residents: Iterable[Resident],
+    fields: Iterable[str],
+    purpose: str,
+    action: str,
+) -> int:
+    """Record that `actor` read these residents' personal data, how and why: one event each."""
+    fields = list(fields)
+    events = [_access_event(actor, resident, action, fields, purpose) for resident in residents]
     AccessEvent.objects.bulk_create(events, batch_size=1000)
     return len(events)
 

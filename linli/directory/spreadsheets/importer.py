@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, cast
 from django.db import models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from linli.accounts.models import User
 from linli.accounts.selectors import Scope, user_scope
@@ -121,22 +121,32 @@ class _Sheet:
     rows: list[tuple[int, tuple[Any, ...]]]
 
 
-def _read_sheets(data: bytes) -> tuple[list[_Sheet], list[str], list[SheetRowError]]:
-    """The organizations and facilities sheets of the file, all cells read into memory."""
+def open_workbook(data: bytes, *, max_unpacked_bytes: int | None = None) -> Workbook:
+    """The workbook opened to stream its rows (read-only), or `ValidationFailed` saying why not.
+
+    Shared by every spreadsheet import: it refuses what is not an .xlsx and a file that
+    unpacks beyond `max_unpacked_bytes` (MAX_UNPACKED_BYTES by default). Close it after use.
+    """
+    limit = MAX_UNPACKED_BYTES if max_unpacked_bytes is None else max_unpacked_bytes
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError):
         raise _not_a_workbook() from None
-    if unpacked > MAX_UNPACKED_BYTES:
+    if unpacked > limit:
         # A small file that unpacks to gigabytes is an attack, or a sheet no one should upload.
         message = _("This workbook is too large to read; split it into smaller workbooks.")
         raise ValidationFailed(message, fields={"file": [message]})
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:
         # openpyxl raises many kinds of errors on a damaged or foreign zip; all mean the same.
         raise _not_a_workbook() from error
+
+
+def _read_sheets(data: bytes) -> tuple[list[_Sheet], list[str], list[SheetRowError]]:
+    """The organizations and facilities sheets of the file, all cells read into memory."""
+    book = open_workbook(data)
     sheets: list[_Sheet] = []
     warnings: list[str] = []
     errors: list[SheetRowError] = []

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='accessevent',
             name='action',
-            field=models.CharField(choices=[('unmask', 'Unmasked'), ('export', 'Exported'), ('download', 'Downloaded by the resident')], max_length=10, verbose_name='action'),
+            field=models.CharField(choices=[('unmask', 'Unmasked'), ('export', 'Exported'), ('download', 'Downloaded by the resident'), ('task', 'Read to deliver a service')], max_length=10, verbose_name='action'),
         ),
         migrations.CreateModel(
             name='Correction',

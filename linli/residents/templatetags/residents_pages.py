@@ -68,6 +68,13 @@ def residents_pages(user: Any) -> list[dict[str, str]]:
         )
         pages.append(
             {
+                "url": reverse("register:index"),
+                "label": _("Register spreadsheets"),
+                "summary": _("Import a community's Excel register, or export it."),
+            }
+        )
+        pages.append(
+            {
                 "url": reverse("residents:corrections"),
                 "label": _("Correction requests"),
                 "summary": ngettext(
