@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("linli.regions.api.urls")),
     path("", include("linli.directory.api.urls")),
     path("", include("linli.residents.api.urls")),
+    path("", include("linli.requests.api.urls")),
 ]
 
 urlpatterns = [
@@ -27,7 +28,9 @@ urlpatterns = [
     ),
     path("hsds/", include("linli.directory.hsds.urls")),
     path("directory/spreadsheets/", include("linli.directory.spreadsheets.urls")),
+    path("open311/v2/", include("linli.requests.open311.urls")),
     path("regions/", include("linli.regions.urls")),
+    path("", include("linli.requests.urls")),
     path("residents/register/", include("linli.residents.spreadsheets.urls")),
     path("", include("linli.residents.urls")),
     path("", include("linli.directory.urls")),

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "linli.directory",
     "linli.residents",
     "linli.requests",
+    "linli.notifications",
 ]
 
 MIDDLEWARE = [
