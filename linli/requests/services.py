@@ -328,7 +328,9 @@ def _end_assignment(request: ServiceRequest, reason: str, now: dt.datetime) -> N
 
 def _locked(request: ServiceRequest) -> ServiceRequest:
     return (
-        ServiceRequest.objects.select_for_update()
+        # Lock the request row only: PostgreSQL refuses FOR UPDATE on the nullable side
+        # of the outer joins that select_related makes for responder and person.
+        ServiceRequest.objects.select_for_update(of=("self",))
         .select_related("responder", "person", "service")
         .get(pk=request.pk)
     )
