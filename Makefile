@@ -52,3 +52,5 @@ messages: install
 bench: install
 	$(VENV)/bin/python benchmarks/directory_api.py
 	$(VENV)/bin/python benchmarks/residents_import.py
+	$(VENV)/bin/python benchmarks/dispatch_round.py
+	$(VENV)/bin/python benchmarks/request_create.py

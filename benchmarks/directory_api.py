@@ -312,7 +312,15 @@ def sql_caller_for(
 
 def serve() -> subprocess.Popen:
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/linli"), "serve", "--port", str(PORT), "--threads", str(CLIENTS)],
+        [
+            str(ROOT / ".venv/bin/linli"),
+            "serve",
+            "--no-scheduler",
+            "--port",
+            str(PORT),
+            "--threads",
+            str(CLIENTS),
+        ],
         cwd=ROOT,
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("linli.directory.api.urls")),
     path("", include("linli.residents.api.urls")),
     path("", include("linli.requests.api.urls")),
+    path("", include("linli.notifications.api.urls")),
 ]
 
 urlpatterns = [
@@ -30,6 +31,7 @@ urlpatterns = [
     path("directory/spreadsheets/", include("linli.directory.spreadsheets.urls")),
     path("open311/v2/", include("linli.requests.open311.urls")),
     path("regions/", include("linli.regions.urls")),
+    path("inbox/", include("linli.notifications.urls")),
     path("", include("linli.requests.urls")),
     path("residents/register/", include("linli.residents.spreadsheets.urls")),
     path("", include("linli.residents.urls")),

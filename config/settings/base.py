@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "linli.notifications.context_processors.inbox",
             ],
         },
     },
@@ -229,6 +230,61 @@ LINLI_REGISTER_MAX_ROWS = env.int("LINLI_REGISTER_MAX_ROWS", default=100_000)
 LINLI_REQUEST_REOPEN_DAYS = env.int("LINLI_REQUEST_REOPEN_DAYS", default=7)
 LINLI_TRIAGE_POINTS_PER_HOUR = env.int("LINLI_TRIAGE_POINTS_PER_HOUR", default=1)
 LINLI_TRIAGE_WAITING_CAP = env.int("LINLI_TRIAGE_WAITING_CAP", default=48)
+
+# Background work (linli/core/tasks.py). With a broker, tasks go to Celery workers and
+# Celery beat keeps the schedule; without one (the embedded default) they run in-process
+# after commit and `linli serve` runs the scheduler. CELERY_TASK_ALWAYS_EAGER forces
+# in-process even with a broker.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TIMEZONE = TIME_ZONE
+# Tasks report through the database (job runs, deliveries), not through results.
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when done, so a worker that dies mid-task has it run again
+# elsewhere: tasks are idempotent. One message at a time per process keeps that fair.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request hands a task over after its commit: do not hang on a broker that is
+# away (the task then runs in the web process instead, see tasks._hand_over).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# How often the in-process scheduler looks for due jobs (seconds).
+LINLI_SCHEDULER_TICK_SECONDS = env.int("LINLI_SCHEDULER_TICK_SECONDS", default=30)
+# A missed service level goes to the community's workers, and to the street's officials
+# when it is still missed this long after that.
+LINLI_ESCALATION_GRACE_MINUTES = env.int("LINLI_ESCALATION_GRACE_MINUTES", default=120)
+
+# Notifications: every one is in the user's inbox; these channels also carry it
+# (console, email, sms, wechat). SMS and WeChat go through the deployment's gateways
+# (an HTTP service that holds the operator's credentials); a channel without its
+# gateway URL is off.
+LINLI_NOTIFICATION_CHANNELS = env.list("LINLI_NOTIFICATION_CHANNELS", default=["console"])
+LINLI_SMS_GATEWAY_URL = env.str("LINLI_SMS_GATEWAY_URL", default="")
+LINLI_SMS_GATEWAY_TOKEN = env.str("LINLI_SMS_GATEWAY_TOKEN", default="")
+LINLI_WECHAT_GATEWAY_URL = env.str("LINLI_WECHAT_GATEWAY_URL", default="")
+LINLI_WECHAT_GATEWAY_TOKEN = env.str("LINLI_WECHAT_GATEWAY_TOKEN", default="")
+LINLI_WECHAT_TEMPLATE_ID = env.str("LINLI_WECHAT_TEMPLATE_ID", default="")
+LINLI_NOTIFICATION_TIMEOUT_SECONDS = env.float("LINLI_NOTIFICATION_TIMEOUT_SECONDS", default=5.0)
+# The site's address as people reach it (https://linli.example.gov.cn): links in SMS,
+# WeChat and e-mail messages need it; without it they carry no link.
+LINLI_SITE_URL = env.str("LINLI_SITE_URL", default="")
+# E-mail for the email channel, e.g. smtp+tls://user:password@mail.example.gov.cn:587
+_email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="linli@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("LINLI_SESSION_SECONDS", default=8 * 3600)

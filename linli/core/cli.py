@@ -38,14 +38,31 @@ def run_import(action: Callable[[], T]) -> T:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve Linli with waitress (collects static files first)."""
+@click.option(
+    "--no-scheduler",
+    is_flag=True,
+    help="Do not run scheduled jobs in this process (another process or Celery beat does).",
+)
+def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
+    """Serve Linli with waitress (collects static files first).
+
+    Without a Celery broker, this process also runs the scheduled jobs (escalations,
+    dispatch rounds) in a background thread; run it in one process only."""
     from waitress import serve as waitress_serve
+
+    from .tasks import start_scheduler, uses_celery
 
     # Collect first: WhiteNoise indexes the static folder when the application loads.
     call_command("collectstatic", interactive=False, verbosity=0)
     from config.wsgi import application
 
+    if no_scheduler:
+        click.echo(_("Scheduled jobs are not run by this process (--no-scheduler)."))
+    elif uses_celery():
+        click.echo(_("Scheduled jobs are run by Celery beat (CELERY_BROKER_URL is set)."))
+    else:
+        start_scheduler()
+        click.echo(_("Scheduled jobs run in this process."))
     click.echo(_("Linli is serving at http://%(host)s:%(port)s/") % {"host": host, "port": port})
     waitress_serve(application, host=host, port=port, threads=threads, ident="linli")
 

@@ -6,3 +6,6 @@ class NotificationsConfig(AppConfig):
     name = "linli.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the channel settings check

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from django.db import transaction
+
 from linli.accounts.models import User
+from linli.core.tasks import enqueue
 
 from .choices import Action
 from .models import RequestEvent, ServiceRequest
@@ -22,7 +26,7 @@ def request_event(
     data: dict[str, Any] | None = None,
 ) -> RequestEvent:
     """Record one step; the events are the timeline, the clock and the audit trail."""
-    return RequestEvent.objects.create(
+    event = RequestEvent.objects.create(
         request=request,
         action=action,
         from_state=from_state,
@@ -32,3 +36,6 @@ def request_event(
         reason=reason,
         data=data or {},
     )
+    # Those it concerns hear of it once it is committed (linli/requests/announcements.py).
+    transaction.on_commit(partial(enqueue, "requests.announce_event", event.pk))
+    return event

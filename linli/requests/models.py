@@ -363,6 +363,9 @@ class Escalation(models.Model):
         related_name="escalations",
     )
     deadline = models.CharField(_("deadline"), max_length=10, choices=Deadline.choices)
+    # The due time that was missed: a reopened request gets new due times, and missing
+    # one of those is a new escalation, not one raised already.
+    deadline_at = models.DateTimeField(_("was due at"))
     level = models.PositiveSmallIntegerField(_("level"))
     raised_at = models.DateTimeField(_("raised at"), auto_now_add=True)
     notified = models.JSONField(_("notified"), default=list)
@@ -373,7 +376,8 @@ class Escalation(models.Model):
         ordering = ["-raised_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["request", "deadline", "level"], name="escalation_once_per_level"
+                fields=["request", "deadline", "deadline_at", "level"],
+                name="escalation_once_per_level",
             ),
         ]
 

@@ -168,6 +168,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('deadline', models.CharField(choices=[('respond', 'Not accepted in time'), ('resolve', 'Not completed in time')], max_length=10, verbose_name='deadline')),
+                ('deadline_at', models.DateTimeField(verbose_name='was due at')),
                 ('level', models.PositiveSmallIntegerField(verbose_name='level')),
                 ('raised_at', models.DateTimeField(auto_now_add=True, verbose_name='raised at')),
                 ('notified', models.JSONField(default=list, verbose_name='notified')),
@@ -236,7 +237,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='escalation',
-            constraint=models.UniqueConstraint(fields=('request', 'deadline', 'level'), name='escalation_once_per_level'),
+            constraint=models.UniqueConstraint(fields=('request', 'deadline', 'deadline_at', 'level'), name='escalation_once_per_level'),
         ),
         migrations.AddConstraint(
             model_name='assignment',
