@@ -19,6 +19,7 @@ from linli.residents.services import access_log
 
 from .choices import HELD_STATES, OPEN_STATES, State
 from .models import ServiceRequest
+from .services import is_responder
 
 # A responder sees the person's phone and exact address once they have accepted the task.
 ACCEPTED_STATES = (State.ACCEPTED, State.IN_PROGRESS)
@@ -66,7 +67,9 @@ def task_view(request: ServiceRequest, *, viewer: Any) -> dict[str, Any]:
     always; the street address and phone only once they have accepted, and reading the
     phone then is logged like any other reading of personal data."""
     person = request.person
-    accepted = request.state in ACCEPTED_STATES
+    # Only the responder holding the accepted task gets the address and phone: one who
+    # declined, or staff of another organization, keeps seeing them masked.
+    accepted = request.state in ACCEPTED_STATES and is_responder(viewer, request.responder)
     phone = request.contact_phone or (person.phone if person else "")
     view: dict[str, Any] = {
         "public_id": request.public_id,

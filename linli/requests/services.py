@@ -212,6 +212,21 @@ def new_public_id(now: dt.datetime) -> str:
     return f"R{now:%y%m%d}-{tail}"
 
 
+def _save_new(request: ServiceRequest, now: dt.datetime) -> None:
+    """Insert a new request. Five random letters a day collide by the birthday bound
+    after a few thousand requests (seen under load): on a duplicate number, draw again."""
+    for _attempt in range(8):
+        try:
+            with transaction.atomic():
+                request.save()
+            return
+        except IntegrityError:
+            if not ServiceRequest.objects.filter(public_id=request.public_id).exists():
+                raise
+            request.public_id = new_public_id(now)
+    raise IntegrityError("no free request number after 8 draws")
+
+
 def _triage(request: ServiceRequest, now: dt.datetime) -> None:
     parts = priority_breakdown(
         urgency=request.urgency, person=request.person, created_at=request.created_at, now=now
@@ -257,7 +272,7 @@ def request_create(
         window_end=data.window_end,
         urgency=data.urgency,
     )
-    request.save()
+    _save_new(request, now)
     label = actor_label or (f"open311:{partner.name}" if partner else "")
     request_event(request, Action.SUBMIT, "", State.SUBMITTED, actor=actor, actor_label=label)
     _triage(request, now)

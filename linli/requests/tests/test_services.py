@@ -14,6 +14,7 @@ from linli.core.pii import identity_check_character
 from linli.regions.tests.factories import region_chain
 from linli.requests.choices import Action, Channel, State
 from linli.requests.models import Assignment, RequestEvent, ServiceLevel
+from linli.requests.selectors import task_view
 from linli.requests.services import (
     RequestInput,
     request_assign,
@@ -21,6 +22,7 @@ from linli.requests.services import (
     request_transition,
     service_term,
 )
+from linli.residents.models import AccessEvent
 from linli.residents.services import ResidentInput, resident_register
 
 from .factories import responder_create
@@ -232,3 +234,26 @@ def test_reopening_only_within_the_window(elder, worker, community, settings):
     )
     assert request.state == State.TRIAGED
     assert request.responder is None
+
+
+def test_only_the_responder_holding_the_accepted_task_sees_the_address_and_phone(
+    elder, worker, community
+):
+    elder.phone = "13912345678"
+    elder.save()
+    first = responder_create(community, "elderly_meals", name="甲")
+    second = responder_create(community, "elderly_meals", name="乙")
+    request = request_assign(actor=worker, request=ask(elder), responder=first)
+    offered = task_view(request, viewer=first.user)
+    assert (offered["address"], offered["phone"]) == ("", "139****5678")
+    request = request_transition(
+        actor=first.user, request=request, action=Action.DECLINE, reason="太远"
+    )
+    request = request_assign(actor=worker, request=request, responder=second)
+    request = request_transition(actor=second.user, request=request, action=Action.ACCEPT)
+    holder = task_view(request, viewer=second.user)
+    assert (holder["address"], holder["phone"]) == ("幸福里3号", "13912345678")
+    decliner = task_view(request, viewer=first.user)
+    assert (decliner["address"], decliner["phone"]) == ("", "139****5678")
+    event = AccessEvent.objects.get()
+    assert (event.actor, event.action, event.purpose) == (second.user, "task", request.public_id)
