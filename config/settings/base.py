@@ -228,6 +228,8 @@ LINLI_REGISTER_MAX_ROWS = env.int("LINLI_REGISTER_MAX_ROWS", default=100_000)
 # Service requests: days after completion a request may be reopened; triage points per
 # hour waited, and the most waiting can add.
 LINLI_REQUEST_REOPEN_DAYS = env.int("LINLI_REQUEST_REOPEN_DAYS", default=7)
+# Largest photo or PDF a request may carry (kept under MEDIA_ROOT, served only by the API).
+LINLI_ATTACHMENT_MAX_BYTES = env.int("LINLI_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)
 LINLI_TRIAGE_POINTS_PER_HOUR = env.int("LINLI_TRIAGE_POINTS_PER_HOUR", default=1)
 LINLI_TRIAGE_WAITING_CAP = env.int("LINLI_TRIAGE_WAITING_CAP", default=48)
 

@@ -8,6 +8,8 @@ trail at once.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -427,6 +429,47 @@ class Open311Partner(models.Model):
         verbose_name = _("Open311 partner")
         verbose_name_plural = _("Open311 partners")
         ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """Stored under a random name: the uploader's file name is kept in the row only."""
+    suffixes = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
+    suffix = suffixes.get(instance.content_type, "")
+    return f"requests/{instance.request.public_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    """A photo or a document that comes with a request (a broken handrail, a prescription).
+
+    Kept under MEDIA_ROOT, which no URL serves: files go out only through the
+    request's own endpoint, to those who may see the request."""
+
+    request = models.ForeignKey(
+        ServiceRequest,
+        verbose_name=_("request"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=50)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
 
     def __str__(self) -> str:
         return self.name

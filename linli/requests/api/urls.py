@@ -27,6 +27,16 @@ urlpatterns = [
         views.RequestCandidatesApi.as_view(),
         name="request-candidates",
     ),
+    path(
+        "requests/<str:public_id>/attachments",
+        views.RequestAttachmentListApi.as_view(),
+        name="request-attachments",
+    ),
+    path(
+        "requests/<str:public_id>/attachments/<int:pk>",
+        views.RequestAttachmentFileApi.as_view(),
+        name="request-attachment-file",
+    ),
     path("responders/", views.ResponderListApi.as_view(), name="responder-list"),
     path("responders/me", views.ResponderMeApi.as_view(), name="responder-me"),
     path("tasks", views.TaskListApi.as_view(), name="task-list"),

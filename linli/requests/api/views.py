@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import Q, QuerySet
+from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +27,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,12 +36,13 @@ from rest_framework.views import APIView
 from linli.accounts.models import User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
 from linli.accounts.selectors import user_scope
-from linli.core.errors import NotFound, PermissionDenied
+from linli.core.errors import NotFound, PermissionDenied, ValidationFailed
 from linli.core.pii import mask_phone
 from linli.regions.models import Region
 from linli.residents.models import Resident
 from linli.residents.selectors import LIST_ROLES, residents_visible_to
 
+from ..attachments import attachment_add
 from ..choices import (
     HELD_STATES,
     TRANSITIONS,
@@ -51,7 +54,7 @@ from ..choices import (
     Urgency,
 )
 from ..idempotency import HEADER, body_hash, request_create_once
-from ..models import RequestEvent, Responder, ServiceRequest
+from ..models import Attachment, RequestEvent, Responder, ServiceRequest
 from ..responders import (
     ProfileInput,
     responder_profile_create,
@@ -786,3 +789,62 @@ class PingApi(APIView):
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "content_type", "size", "uploaded_at"]
+
+
+class RequestAttachmentListApi(APIView):
+    """Photos and PDFs of a request: listed for whoever may see the request; added by the
+    person served or their proxy, the community's workers and the responder holding it
+    (multipart, field `file`; JPEG, PNG or PDF, at most 5 MB and 5 a request)."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(responses=AttachmentSerializer(many=True))
+    def get(self, request: Request, public_id: str) -> Response:
+        found = _visible_request(_user(request), public_id)
+        return Response(AttachmentSerializer(found.attachments.all(), many=True).data)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+        responses={201: AttachmentSerializer},
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        user = _user(request)
+        found = _visible_request(user, public_id)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationFailed(fields={"file": [_("Choose a file.")]})
+        attachment = attachment_add(actor=user, request=found, upload=upload)
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class RequestAttachmentFileApi(APIView):
+    """One file of a request, as a download, to whoever may see the request."""
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)}
+    )
+    def get(self, request: Request, public_id: str, pk: int) -> FileResponse:
+        found = _visible_request(_user(request), public_id)
+        attachment = found.attachments.filter(pk=pk).first()
+        if attachment is None:
+            raise NotFound(_("No such file."))
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.name,
+            content_type=attachment.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -7,11 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from linli.accounts.choices import Role
-from linli.accounts.tests.factories import RoleAssignmentFactory, UserFactory
+from linli.accounts.tests.factories import UserFactory
 from linli.core.errors import Conflict, PermissionDenied, ValidationFailed
-from linli.core.pii import identity_check_character
-from linli.regions.tests.factories import region_chain
 from linli.requests.choices import Action, Channel, State
 from linli.requests.models import Assignment, RequestEvent, ServiceLevel
 from linli.requests.selectors import task_view
@@ -23,48 +20,10 @@ from linli.requests.services import (
     service_term,
 )
 from linli.residents.models import AccessEvent
-from linli.residents.services import ResidentInput, resident_register
 
 from .factories import responder_create
 
 pytestmark = pytest.mark.django_db
-
-
-def identity(born: str, serial: str = "124") -> str:
-    first17 = "990102" + born + serial
-    return first17 + identity_check_character(first17)
-
-
-@pytest.fixture
-def community(taxonomy):
-    return region_chain("990102001001", lat=30.0, lon=120.0)
-
-
-@pytest.fixture
-def worker(community):
-    user = UserFactory.create()
-    RoleAssignmentFactory(user=user, role=Role.COMMUNITY_WORKER, region=community)
-    return user
-
-
-@pytest.fixture
-def elder(community):
-    """An 85-year-old living alone with a grade-2 disability, with an account."""
-    person = resident_register(
-        actor=None,
-        data=ResidentInput(
-            name="王秀英",
-            community=community,
-            identity_number=identity("19410101"),
-            address="幸福里3号",
-            living_alone=True,
-            disability_category="physical",
-            disability_grade="2",
-        ),
-    )
-    person.user = UserFactory.create()
-    person.save()
-    return person
 
 
 def ask(person, actor=None, **fields):
