@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from linli.accounts.models import User
@@ -40,14 +41,26 @@ def _head(upload: UploadedFile) -> bytes:
     return head
 
 
-@transaction.atomic
-def attachment_add(*, actor: User, request: ServiceRequest, upload: UploadedFile) -> Attachment:
-    """Keep a photo (JPEG, PNG) or a PDF with the request."""
-    if not (
+def involved(actor: User, request: ServiceRequest) -> bool:
+    """The person served or their proxy, the community's workers, the responder holding it:
+    who may add and see its files. Officials see requests as figures, not photos."""
+    return (
         is_served(actor, request)
         or is_keeper(actor, request)
         or is_responder(actor, request.responder)
-    ):
+    )
+
+
+def attachments_for(actor: User, request: ServiceRequest) -> QuerySet[Attachment]:
+    if not involved(actor, request):
+        raise PermissionDenied(_("Only those involved in this request may see its files."))
+    return request.attachments.all()
+
+
+@transaction.atomic
+def attachment_add(*, actor: User, request: ServiceRequest, upload: UploadedFile) -> Attachment:
+    """Keep a photo (JPEG, PNG) or a PDF with the request."""
+    if not involved(actor, request):
         raise PermissionDenied(_("Only those involved in this request may add files to it."))
     request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     errors: list[str] = []

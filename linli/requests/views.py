@@ -42,6 +42,7 @@ from linli.residents.forms import add_service_errors
 from linli.residents.models import Resident
 from linli.residents.selectors import LIST_ROLES, residents_acted_for, residents_kept_by
 
+from .attachments import attachments_for
 from .choices import OPEN_STATES, Action, ResponderStatus, State, allowed_actions
 from .dispatch import Candidate, candidates_for, dispatch_round, explanation_text
 from .forms import (
@@ -626,6 +627,8 @@ def _render_detail(
     elif role == "responder":
         among = RESPONDER_ACTIONS
         context["task"] = task_view(found, viewer=user)
+    if role in ("keeper", "served", "responder"):
+        context["attachments"] = attachments_for(user, found)
     events = timelines([found], decline_reasons=role == "keeper")[found.pk]
     # A responder sees the task and no one else's words; an official sees the steps
     # without who took them or why, which may name or describe the person.

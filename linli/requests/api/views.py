@@ -42,7 +42,7 @@ from linli.regions.models import Region
 from linli.residents.models import Resident
 from linli.residents.selectors import LIST_ROLES, residents_visible_to
 
-from ..attachments import attachment_add
+from ..attachments import attachment_add, attachments_for
 from ..choices import (
     HELD_STATES,
     TRANSITIONS,
@@ -806,8 +806,9 @@ class RequestAttachmentListApi(APIView):
 
     @extend_schema(responses=AttachmentSerializer(many=True))
     def get(self, request: Request, public_id: str) -> Response:
-        found = _visible_request(_user(request), public_id)
-        return Response(AttachmentSerializer(found.attachments.all(), many=True).data)
+        user = _user(request)
+        found = _visible_request(user, public_id)
+        return Response(AttachmentSerializer(attachments_for(user, found), many=True).data)
 
     @extend_schema(
         request={
@@ -835,8 +836,9 @@ class RequestAttachmentFileApi(APIView):
         responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)}
     )
     def get(self, request: Request, public_id: str, pk: int) -> FileResponse:
-        found = _visible_request(_user(request), public_id)
-        attachment = found.attachments.filter(pk=pk).first()
+        user = _user(request)
+        found = _visible_request(user, public_id)
+        attachment = attachments_for(user, found).filter(pk=pk).first()
         if attachment is None:
             raise NotFound(_("No such file."))
         response = FileResponse(

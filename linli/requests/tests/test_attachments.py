@@ -84,3 +84,24 @@ def test_at_most_five_files_a_request_and_none_from_outsiders(elder):
     outsider = upload(client_for(UserFactory.create()), request.public_id, "x.pdf", PDF)
     assert outsider.status_code == 404
     assert Attachment.objects.count() == 5
+
+
+def test_officials_see_the_request_but_not_its_photos_and_the_page_lists_them(
+    elder, worker, community, client
+):
+    from linli.accounts.choices import Role
+    from linli.accounts.tests.factories import RoleAssignmentFactory
+
+    request = ask(elder)
+    added = upload(client_for(elder.user), request.public_id, "药方.pdf", PDF).json()
+    official = UserFactory.create()
+    RoleAssignmentFactory(user=official, role=Role.STREET_OFFICIAL, region=community.parent)
+    as_official = client_for(official)
+    assert as_official.get(f"/api/v1/requests/{request.public_id}/").status_code == 200
+    assert as_official.get(f"/api/v1/requests/{request.public_id}/attachments").status_code == 403
+    file_url = f"/api/v1/requests/{request.public_id}/attachments/{added['id']}"
+    assert as_official.get(file_url).status_code == 403
+    client.force_login(elder.user)
+    page = client.get(f"/requests/{request.public_id}/")
+    assert page.status_code == 200
+    assert file_url in page.content.decode()
