@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
+from django.db import OperationalError
 
 from config.celery import app
 from linli.accounts.tests.factories import UserFactory
@@ -52,10 +53,15 @@ def broker(settings) -> Iterator[str]:
 def wait_for(check, seconds: float = 30.0):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        found = check()
+        try:
+            found = check()
+        except OperationalError:
+            # The worker's thread is writing: the tests' in-memory SQLite says "table is
+            # locked" at once instead of waiting. Look again in a moment.
+            found = None
         if found:
             return found
-        time.sleep(0.1)
+        time.sleep(0.25)
     raise AssertionError("the worker did not do it in time")
 
 
