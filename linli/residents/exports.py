@@ -9,13 +9,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from linli.regions.choices import RegionLevel
 from linli.regions.models import Region
 
-from .models import SENSITIVE_FIELDS, AccessEvent, Resident
+from .models import SENSITIVE_FIELDS, AccessEvent, field_label
 
 
 class _Echo:
@@ -29,10 +28,6 @@ def spreadsheet_cell(value: Any) -> str:
     """Text typed by people goes to a spreadsheet: never let it start a formula."""
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _field_label(name: str) -> str:
-    return capfirst(str(getattr(Resident._meta.get_field(name), "verbose_name", name)))
 
 
 def access_events_csv(events: QuerySet[AccessEvent]) -> StreamingHttpResponse:
@@ -52,7 +47,7 @@ def access_events_csv(events: QuerySet[AccessEvent]) -> StreamingHttpResponse:
         _("Purpose"),
     ]
     actions = {code: str(label) for code, label in AccessEvent.Action.choices}
-    labels = {name: _field_label(name) for name in SENSITIVE_FIELDS}
+    labels = {name: field_label(name) for name in SENSITIVE_FIELDS}
     names: dict[str, str] = {}
     zone = timezone.get_current_timezone()
     writer = csv.writer(_Echo())

@@ -11,7 +11,6 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -22,13 +21,8 @@ from linli.regions.choices import RegionLevel
 from linli.regions.models import Region
 
 from .choices import AgeBand, Difficulty, DisabilityCategory, PriorityGroup, Sex
-from .models import SENSITIVE_FIELDS, AccessEvent, Correction, Household, Resident
+from .models import SENSITIVE_FIELDS, AccessEvent, Correction, Household, Resident, field_label
 from .services import ResidentInput
-
-
-def field_label(name: str) -> str:
-    """The label people read for a Resident field: the model's own verbose name."""
-    return capfirst(str(getattr(Resident._meta.get_field(name), "verbose_name", name)))
 
 
 def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:

@@ -14,6 +14,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -31,6 +32,11 @@ SENSITIVE_FIELDS = (
     "difficulty",
     "health_notes",
 )
+
+
+def field_label(name: str) -> str:
+    """The label people read for a Resident field: the model's own verbose name."""
+    return capfirst(str(getattr(Resident._meta.get_field(name), "verbose_name", name)))
 
 
 def age_on(birth: dt.date | None, day: dt.date) -> int | None:

@@ -26,12 +26,16 @@ LIST_ROLES = (
 )
 
 
-def _acted_for(user: Any) -> Q:
-    """The user's own record and those they are a proxy for, with consent in force."""
-    return Q(user=user) | Q(
-        relations__person__user=user,
-        relations__kind=RelationKind.PROXY,
-        relations__consent__withdrawn_on__isnull=True,
+def acted_for_q(user: Any, path: str = "") -> Q:
+    """The user's own record and those they are a proxy for, with consent in force.
+
+    `path` reaches residents from another model ("person__" from a service request)."""
+    return Q(**{f"{path}user": user}) | Q(
+        **{
+            f"{path}relations__person__user": user,
+            f"{path}relations__kind": RelationKind.PROXY,
+            f"{path}relations__consent__withdrawn_on__isnull": True,
+        }
     )
 
 
@@ -42,7 +46,7 @@ def residents_visible_to(user: Any) -> QuerySet[Resident]:
         return Resident.objects.none()
     area = user_scope(user, roles=LIST_ROLES)
     return Resident.objects.filter(
-        area.q("community__code") | _acted_for(user), anonymized_at__isnull=True
+        area.q("community__code") | acted_for_q(user), anonymized_at__isnull=True
     ).distinct()
 
 
@@ -51,7 +55,7 @@ def residents_acted_for(user: Any) -> QuerySet[Resident]:
     if not getattr(user, "is_authenticated", False):
         return Resident.objects.none()
     return (
-        Resident.objects.filter(_acted_for(user), anonymized_at__isnull=True)
+        Resident.objects.filter(acted_for_q(user), anonymized_at__isnull=True)
         .distinct()
         .order_by(Case(When(user=user, then=0), default=1), "name", "id")
     )

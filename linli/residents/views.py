@@ -52,9 +52,16 @@ from .forms import (
     ResidentForm,
     UnmaskForm,
     add_service_errors,
+)
+from .models import (
+    SENSITIVE_FIELDS,
+    AccessEvent,
+    Consent,
+    Correction,
+    Household,
+    Resident,
     field_label,
 )
-from .models import SENSITIVE_FIELDS, AccessEvent, Consent, Correction, Household, Resident
 from .selectors import (
     LIST_ROLES,
     access_events_visible_to,
