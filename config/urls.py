@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("linli.directory.api.urls")),
     path("", include("linli.residents.api.urls")),
     path("", include("linli.requests.api.urls")),
+    path("", include("linli.volunteers.api.urls")),
     path("", include("linli.notifications.api.urls")),
 ]
 
@@ -33,6 +34,7 @@ urlpatterns = [
     path("regions/", include("linli.regions.urls")),
     path("inbox/", include("linli.notifications.urls")),
     path("", include("linli.requests.urls")),
+    path("", include("linli.volunteers.urls")),
     path("residents/register/", include("linli.residents.spreadsheets.urls")),
     path("", include("linli.residents.urls")),
     path("", include("linli.directory.urls")),

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "linli.directory",
     "linli.residents",
     "linli.requests",
+    "linli.volunteers",
     "linli.notifications",
 ]
 
@@ -232,6 +233,20 @@ LINLI_REQUEST_REOPEN_DAYS = env.int("LINLI_REQUEST_REOPEN_DAYS", default=7)
 LINLI_ATTACHMENT_MAX_BYTES = env.int("LINLI_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)
 LINLI_TRIAGE_POINTS_PER_HOUR = env.int("LINLI_TRIAGE_POINTS_PER_HOUR", default=1)
 LINLI_TRIAGE_WAITING_CAP = env.int("LINLI_TRIAGE_WAITING_CAP", default=48)
+
+# Volunteers and the time bank. Defaults from the plan's data (plan_targets.yaml, after
+# Nanjing's 2019 time-bank rules and Guangdong's star levels): an individual balance is
+# capped and hours above it go to the community pool; stars by cumulative hours, awarded
+# after a public notice of so many working days; a QR code at the site is good for so
+# many minutes; a delivered request earns its start-to-completion time, within bounds.
+LINLI_TIMEBANK_CAP_HOURS = env.int("LINLI_TIMEBANK_CAP_HOURS", default=1500)
+LINLI_VOLUNTEER_STAR_HOURS = env.list(
+    "LINLI_VOLUNTEER_STAR_HOURS", cast=int, default=[100, 300, 600, 1000, 1500]
+)
+LINLI_VOLUNTEER_STAR_NOTICE_DAYS = env.int("LINLI_VOLUNTEER_STAR_NOTICE_DAYS", default=5)
+LINLI_ACTIVITY_QR_MINUTES = env.int("LINLI_ACTIVITY_QR_MINUTES", default=10)
+LINLI_REQUEST_HOURS_MIN = env.float("LINLI_REQUEST_HOURS_MIN", default=0.5)
+LINLI_REQUEST_HOURS_MAX = env.float("LINLI_REQUEST_HOURS_MAX", default=8.0)
 
 # Background work (linli/core/tasks.py). With a broker, tasks go to Celery workers and
 # Celery beat keeps the schedule; without one (the embedded default) they run in-process

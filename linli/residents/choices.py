@@ -60,3 +60,9 @@ class RelationKind(models.TextChoices):
     GUARDIAN = "guardian", _("Guardian")
     EMERGENCY_CONTACT = "emergency_contact", _("Emergency contact")
     PROXY = "proxy", _("Proxy")
+    # Kinship, for the time bank: who may spend a volunteer's hours.
+    SPOUSE = "spouse", _("Spouse")
+    PARENT = "parent", _("Parent")
+    CHILD = "child", _("Child")
+    GRANDPARENT = "grandparent", _("Grandparent")
+    GRANDCHILD = "grandchild", _("Grandchild")

@@ -192,7 +192,8 @@ class Consent(models.Model):
 
 
 class Relation(models.Model):
-    """A guardian, an emergency contact or a proxy (who may act for the resident)."""
+    """A guardian, an emergency contact, a proxy (who may act for the resident), or kin
+    (who may spend a volunteer's time-bank hours): `person` is the resident's `kind`."""
 
     resident = models.ForeignKey(
         Resident, verbose_name=_("resident"), on_delete=models.CASCADE, related_name="relations"

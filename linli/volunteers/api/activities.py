@@ -1,0 +1,5 @@
+"""API: activities."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

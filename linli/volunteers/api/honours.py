@@ -1,0 +1,5 @@
+"""API: honours."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""API: people."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

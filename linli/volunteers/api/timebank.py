@@ -1,0 +1,5 @@
+"""API: timebank."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Pages: activities."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Pages: honours."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Pages: timebank."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
