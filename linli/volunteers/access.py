@@ -3,6 +3,8 @@ question, used by every service, page and API endpoint of the app."""
 
 from __future__ import annotations
 
+import uuid
+
 from linli.accounts.choices import Role
 from linli.accounts.models import RoleAssignment, User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
@@ -18,7 +20,7 @@ def keeps_community(actor: User | None, community_id: str) -> bool:
     return user_scope(actor, roles=RESIDENT_KEEPER_ROLES).covers(community_id)
 
 
-def staff_of(actor: User | None, organization_id: int | None) -> bool:
+def staff_of(actor: User | None, organization_id: uuid.UUID | None) -> bool:
     """Provider staff of the organization."""
     if actor is None or organization_id is None:
         return False

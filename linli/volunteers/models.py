@@ -30,7 +30,42 @@ from .choices import (
     VolunteerStatus,
 )
 
-HOURS = {"max_digits": 10, "decimal_places": 2}
+
+class Team(models.Model):
+    """A volunteer team, belonging to an organization or to a community."""
+
+    name = models.CharField(_("name"), max_length=200)
+    organization = models.ForeignKey(
+        "directory.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="volunteer_teams",
+    )
+    community = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("community or village"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="volunteer_teams",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("volunteer team")
+        verbose_name_plural = _("volunteer teams")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organization__isnull=False) | models.Q(community__isnull=False),
+                name="team_belongs_somewhere",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Volunteer(models.Model):
@@ -78,7 +113,7 @@ class Volunteer(models.Model):
         _("service radius (km)"), max_digits=5, decimal_places=1, default=Decimal("2.0")
     )
     teams = models.ManyToManyField(
-        "Team", verbose_name=_("teams"), related_name="members", blank=True
+        Team, verbose_name=_("teams"), related_name="members", blank=True
     )
     status = models.CharField(
         _("status"), max_length=10, choices=VolunteerStatus.choices, default=VolunteerStatus.PENDING
@@ -167,43 +202,6 @@ class SocialWorker(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["certificate_number"], name="social_worker_certificate_unique"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Team(models.Model):
-    """A volunteer team, belonging to an organization or to a community."""
-
-    name = models.CharField(_("name"), max_length=200)
-    organization = models.ForeignKey(
-        "directory.Organization",
-        verbose_name=_("organization"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="volunteer_teams",
-    )
-    community = models.ForeignKey(
-        "regions.Region",
-        verbose_name=_("community or village"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="volunteer_teams",
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("volunteer team")
-        verbose_name_plural = _("volunteer teams")
-        ordering = ["name", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(organization__isnull=False) | models.Q(community__isnull=False),
-                name="team_belongs_somewhere",
             ),
         ]
 
@@ -445,7 +443,9 @@ class Account(models.Model):
         blank=True,
         related_name="timebank_pool",
     )
-    balance = models.DecimalField(_("balance (hours)"), default=Decimal("0"), **HOURS)
+    balance = models.DecimalField(
+        _("balance (hours)"), default=Decimal("0"), max_digits=10, decimal_places=2
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -572,7 +572,7 @@ class Movement(models.Model):
     account = models.ForeignKey(
         Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="movements"
     )
-    amount = models.DecimalField(_("hours"), **HOURS)
+    amount = models.DecimalField(_("hours"), max_digits=10, decimal_places=2)
 
     class Meta:
         verbose_name = _("movement")
