@@ -54,3 +54,4 @@ bench: install
 	$(VENV)/bin/python benchmarks/residents_import.py
 	$(VENV)/bin/python benchmarks/dispatch_round.py
 	$(VENV)/bin/python benchmarks/request_create.py
+	$(VENV)/bin/python benchmarks/timebank_transfers.py

@@ -245,6 +245,8 @@ LINLI_VOLUNTEER_STAR_HOURS = env.list(
 )
 LINLI_VOLUNTEER_STAR_NOTICE_DAYS = env.int("LINLI_VOLUNTEER_STAR_NOTICE_DAYS", default=5)
 LINLI_ACTIVITY_QR_MINUTES = env.int("LINLI_ACTIVITY_QR_MINUTES", default=10)
+# Days a volunteer has to dispute the hours certified for an activity.
+LINLI_ACTIVITY_DISPUTE_DAYS = env.int("LINLI_ACTIVITY_DISPUTE_DAYS", default=30)
 LINLI_REQUEST_HOURS_MIN = env.float("LINLI_REQUEST_HOURS_MIN", default=0.5)
 LINLI_REQUEST_HOURS_MAX = env.float("LINLI_REQUEST_HOURS_MAX", default=8.0)
 

@@ -91,3 +91,23 @@ def mask_phone(number: str) -> str:
 def mask_text(text: str) -> str:
     """Free text (health notes, a disability): shown only as present or absent."""
     return "***" if text else ""
+
+
+# Family names of two characters (欧阳修 is 欧阳*, not 欧*), two characters each.
+_COMPOUND = (
+    "欧阳司马诸葛上官东方皇甫尉迟公孙慕容令狐司徒夏侯长孙宇文"
+    "轩辕端木南宫西门独孤申屠闻人呼延东郭百里澹台万俟钟离太史公冶赫连"
+)
+COMPOUND_FAMILY_NAMES = frozenset(_COMPOUND[i : i + 2] for i in range(0, len(_COMPOUND), 2))
+
+
+def mask_name(name: str) -> str:
+    """王秀英 → 王*, 欧阳修 → 欧阳*, Ada Lovelace → Lovelace *: the family name only, for
+    public pages (the honours page shows who, without naming them in full)."""
+    name = name.strip()
+    if not name:
+        return ""
+    if " " in name:  # a name written with spaces: given name(s) first, family name last
+        return name.split()[-1] + " *"
+    family = name[:2] if name[:2] in COMPOUND_FAMILY_NAMES and len(name) > 2 else name[:1]
+    return family + "*"

@@ -66,6 +66,10 @@ PERIODIC_JOBS: tuple[Periodic, ...] = (
     Periodic("requests.escalate_overdue", dt.timedelta(minutes=5)),
     # Non-urgent requests are assigned together, as one optimization per round.
     Periodic("requests.dispatch_round", dt.timedelta(minutes=10)),
+    # Star levels crossed without a live award go into public notice (linli/volunteers/jobs.py).
+    Periodic("volunteers.stars_propose", dt.timedelta(days=1)),
+    # Stars whose notice ended unchallenged are awarded: hourly, so within an hour of the day.
+    Periodic("volunteers.stars_award_due", dt.timedelta(hours=1)),
 )
 
 

@@ -69,7 +69,7 @@ def responder_kinds(user: User) -> list[str]:
     return [kind for role, kind in RESPONDER_ROLES.items() if role in held]
 
 
-def _slot_errors(slots: Any) -> list[str]:
+def slot_errors(slots: Any) -> list[str]:
     """[{"day": 0-6, "start": "HH:MM", "end": "HH:MM"}, …]; empty means any time."""
     if not isinstance(slots, list):
         return [_("Give a list of weekly slots.")]
@@ -110,7 +110,7 @@ def _checked(actor: User, data: ProfileInput) -> tuple[str, list[TaxonomyTerm], 
             data.refuse("skills", _("Unknown service code %(code)s.") % {"code": code})
         else:
             terms.append(term)
-    for reason in _slot_errors(data.availability):
+    for reason in slot_errors(data.availability):
         data.refuse("availability", reason)
     if not MIN_RADIUS_KM <= data.radius_km <= MAX_RADIUS_KM:
         data.refuse(

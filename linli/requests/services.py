@@ -420,6 +420,14 @@ def request_transition(
         reason=reason.strip(),
         data=data,
     )
+    # The time bank pays whoever delivered, or returns held hours (lazy: it imports us).
+    from linli.volunteers import redemptions
+
+    unconfirmed = (source, target) == (State.COMPLETED, State.CLOSED)
+    if target == State.CONFIRMED:
+        redemptions.request_confirmed(request=request, actor=actor)
+    elif target in (State.CANCELLED, State.REJECTED) or unconfirmed:
+        redemptions.request_ended(request=request, actor=actor)
     return request
 
 

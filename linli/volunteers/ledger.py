@@ -166,19 +166,23 @@ def timebank_credit(
     if amount <= 0:
         raise ValidationFailed(fields={"hours": [_("Hours must be more than zero.")]})
     issuance = system_account(AccountKind.ISSUANCE)
+    pool = community_pool(community) if community is not None else None
     legs: list[Leg] = [(issuance, -amount)]
     with transaction.atomic():
-        current = _lock([account])[account.pk]
+        # Every account the credit may touch is locked at once, in primary-key order as
+        # `timebank_transfer` locks them: locking the account first and the issuing
+        # account or the pool later could deadlock with a reversal or a grant.
+        current = _lock([issuance, account, *([pool] if pool else [])])[account.pk]
         room = max(cap_hours() - current.balance, Decimal(0))
         kept = min(amount, room) if current.kind == AccountKind.PERSON else amount
         if kept > 0:
             legs.append((current, kept))
         if amount - kept > 0:
-            if community is None:
+            if pool is None:
                 raise ValidationFailed(
                     fields={"hours": [_("The balance is at its cap and there is no pool.")]}
                 )
-            legs.append((community_pool(community), amount - kept))
+            legs.append((pool, amount - kept))
         return timebank_transfer(
             kind=kind,
             legs=legs,
@@ -193,8 +197,12 @@ def timebank_credit(
 def timebank_donate(
     *, source: Account, target: Account, amount: Decimal, actor: User | None, memo: str = ""
 ) -> Transfer:
-    """Give hours to a community pool or to a person (never to a system account)."""
-    if target.kind in SYSTEM_ACCOUNT_KINDS or source.kind in SYSTEM_ACCOUNT_KINDS:
+    """Give hours to a community pool or to a person (never to an organization or a
+    system account)."""
+    if (
+        target.kind not in (AccountKind.PERSON, AccountKind.COMMUNITY_POOL)
+        or source.kind in SYSTEM_ACCOUNT_KINDS
+    ):
         raise ValidationFailed(fields={"target": [_("Hours can be given to a pool or a person.")]})
     amount = hours(amount)
     if amount <= 0:
@@ -204,7 +212,8 @@ def timebank_donate(
     )
     if target.kind == AccountKind.PERSON:
         with transaction.atomic():
-            current = _lock([target])[target.pk]
+            # Both accounts at once, in primary-key order (see timebank_credit).
+            current = _lock([source, target])[target.pk]
             if current.balance + amount > cap_hours():
                 raise ValidationFailed(
                     fields={"hours": [_("This would take the balance above its cap.")]}
@@ -224,6 +233,10 @@ def timebank_reverse(*, transfer: Transfer, actor: User | None, memo: str) -> Tr
         raise ValidationFailed(
             fields={"transfer": [_("A correction is corrected by a new booking, not reversed.")]}
         )
+    # Two reversals of one booking at once: the second waits on this lock and then sees
+    # the first, rather than being refused for the hours the first already took back.
+    # (A no-key lock: rows that merely refer to the booking need not wait.)
+    list(Transfer.objects.select_for_update(no_key=True).filter(pk=transfer.pk).values_list("pk"))
     if Transfer.objects.filter(reverses=transfer).exists():
         raise ValidationFailed(fields={"transfer": [_("This booking is already reversed.")]})
     if len(memo.strip()) < 2:

@@ -444,7 +444,7 @@ class Account(models.Model):
         related_name="timebank_pool",
     )
     balance = models.DecimalField(
-        _("balance (hours)"), default=Decimal("0"), max_digits=10, decimal_places=2
+        _("balance (hours)"), default=Decimal("0"), max_digits=14, decimal_places=2
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -572,7 +572,8 @@ class Movement(models.Model):
     account = models.ForeignKey(
         Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="movements"
     )
-    amount = models.DecimalField(_("hours"), max_digits=10, decimal_places=2)
+    # Wide enough for the issuing account: minus every hour ever earned, for decades.
+    amount = models.DecimalField(_("hours"), max_digits=14, decimal_places=2)
 
     class Meta:
         verbose_name = _("movement")

@@ -154,7 +154,9 @@ def test_a_resident_is_sent_to_their_record_and_a_volunteer_is_refused(demo):
     response = logged_in("demo_resident").get("/residents/")
     assert response.status_code == 302
     assert response["Location"] == "/me/record/"
-    assert logged_in("demo_volunteer").get("/residents/").status_code == 403
+    assert logged_in("demo_social_worker").get("/residents/").status_code == 403
+    # A volunteer who is a resident of the register is sent to their own record.
+    assert logged_in("demo_volunteer").get("/residents/")["Location"] == "/me/record/"
     assert logged_in("demo_auditor").get("/residents/counts/").status_code == 403
 
 
@@ -662,7 +664,8 @@ def test_the_auditor_exports_events_as_csv_for_excel(unmasked):
         ),
         ("demo_street_official", ["/residents/", "/residents/counts/"], ["/residents/new/"]),
         ("demo_auditor", ["/audit/access-events/"], ["/residents/counts/"]),
-        ("demo_volunteer", [], ["/residents/", "/me/record/"]),
+        ("demo_volunteer", ["/me/record/"], ["/residents/"]),
+        ("demo_social_worker", [], ["/residents/", "/me/record/"]),
     ],
 )
 def test_the_home_page_links_to_the_pages_each_role_may_open(demo, username, present, absent):
