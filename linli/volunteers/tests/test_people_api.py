@@ -3,26 +3,22 @@ codes, teams, my time bank, redemptions and the community pool."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from linli.accounts.choices import Role
-from linli.accounts.tests.factories import RoleAssignmentFactory, UserFactory
 from linli.regions.tests.factories import region_chain
 from linli.requests.choices import Action
 from linli.requests.models import Responder
 from linli.requests.services import request_transition
 from linli.residents.choices import RelationKind
 from linli.residents.models import Relation
-from linli.residents.services import ResidentInput, resident_register
 from linli.volunteers.choices import TransferKind
 from linli.volunteers.ledger import person_account, timebank_credit
 from linli.volunteers.models import Redemption, Team, Transfer, Volunteer
+from linli.volunteers.tests.factories import keeper, resident
 
 pytestmark = pytest.mark.django_db
 
@@ -45,31 +41,9 @@ def elsewhere(taxonomy):
     return region_chain("990102002001", lat=30.05, lon=120.05)
 
 
-def keeper(region):
-    user = UserFactory.create()
-    RoleAssignmentFactory(user=user, role=Role.COMMUNITY_WORKER, region=region)
-    return user
-
-
 @pytest.fixture
 def worker(community):
     return keeper(community)
-
-
-def years_ago(years: int) -> dt.date:
-    today = timezone.localdate()
-    return today.replace(year=today.year - years) - dt.timedelta(days=1)
-
-
-def resident(community, name, years=40, account=True):
-    person = resident_register(
-        actor=None,
-        data=ResidentInput(name=name, community=community, birth_date=years_ago(years)),
-    )
-    if account:
-        person.user = UserFactory.create()
-        person.save()
-    return person
 
 
 @pytest.fixture

@@ -3,25 +3,22 @@ workers, my hours, redeeming for a relative, and the community pool."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
-from linli.accounts.choices import Role
-from linli.accounts.tests.factories import RoleAssignmentFactory, UserFactory
+from linli.accounts.tests.factories import UserFactory
 from linli.regions.tests.factories import region_chain
 from linli.requests.choices import Action
 from linli.requests.models import Responder
 from linli.requests.services import RequestInput, request_assign, request_create, request_transition
 from linli.residents.choices import RelationKind
 from linli.residents.models import Relation
-from linli.residents.services import ResidentInput, resident_register
 from linli.volunteers.choices import TransferKind, VolunteerStatus
 from linli.volunteers.ledger import community_pool, person_account, timebank_credit, timebank_donate
-from linli.volunteers.models import Redemption, SocialWorker, Team, Transfer, Volunteer
+from linli.volunteers.models import Account, Redemption, SocialWorker, Team, Transfer, Volunteer
 from linli.volunteers.people import VolunteerInput, volunteer_register, volunteer_verify
+from linli.volunteers.tests.factories import keeper, resident
 
 pytestmark = pytest.mark.django_db
 
@@ -36,31 +33,9 @@ def elsewhere(taxonomy):
     return region_chain("990102002001", lat=30.05, lon=120.05)
 
 
-def keeper(region):
-    user = UserFactory.create()
-    RoleAssignmentFactory(user=user, role=Role.COMMUNITY_WORKER, region=region)
-    return user
-
-
 @pytest.fixture
 def worker(community):
     return keeper(community)
-
-
-def years_ago(years: int) -> dt.date:
-    today = timezone.localdate()
-    return today.replace(year=today.year - years) - dt.timedelta(days=1)
-
-
-def resident(community, name, years=40, account=True):
-    person = resident_register(
-        actor=None,
-        data=ResidentInput(name=name, community=community, birth_date=years_ago(years)),
-    )
-    if account:
-        person.user = UserFactory.create()
-        person.save()
-    return person
 
 
 @pytest.fixture
@@ -345,7 +320,7 @@ def test_a_worker_grants_pool_hours_to_a_resident(client, neighbour, worker, com
     assert missing.status_code == 400
     response = client.post(url, {"resident": str(elder.pk), "hours": "2", "memo": "困难老人"})
     assert response.status_code == 302
-    assert person_account(elder.user).balance == Decimal("2.00")
+    assert Account.objects.get(user=elder.user_id).balance == Decimal("2.00")
     assert community_pool(community).balance == Decimal("1.00")
     signed_in(client, keeper(elsewhere))
     assert client.get(url).status_code == 403

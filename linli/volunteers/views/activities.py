@@ -430,13 +430,15 @@ def activity_dispute_answer(request: HttpRequest, pk: int, dispute_id: int) -> H
 
 
 def qr_svg(url: str) -> str:
-    """The code as inline SVG (no image request, no script)."""
+    """The code as inline SVG (no image request, no script), without a fixed size so the
+    style sheet scales it to the screen (its viewBox keeps the modules square)."""
     code = segno.make(url, error="m")
     width = code.symbol_size(scale=1)[0]
     scale = max(3, QR_PIXELS // width)
     return str(
         code.svg_inline(
             scale=scale,
+            omitsize=True,
             dark="#000",
             light="#fff",
             svgclass="activity-qr",
