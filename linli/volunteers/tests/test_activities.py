@@ -9,7 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from linli.accounts.choices import Role
 from linli.accounts.tests.factories import RoleAssignmentFactory, UserFactory
@@ -41,6 +43,12 @@ from linli.volunteers.models import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def worded(text: str) -> str:
+    """A notification's words as sent: in the deployment's language, not the reader's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext(text)
 
 
 # --- fixtures (module-level helpers are shared by the API and page tests) -------------
@@ -318,7 +326,7 @@ def test_the_organizer_confirms_within_capacity(
         first = svc.signup_decide(actor=worker, signup=signups[0], confirm=True)
     assert (first.status, first.decided_by) == (SignupStatus.CONFIRMED, worker)
     assert first.decided_at is not None
-    assert Notification.objects.get(user=people[0].user).title == "Sign-up confirmed"
+    assert Notification.objects.get(user=people[0].user).title == worded("Sign-up confirmed")
     svc.signup_decide(actor=worker, signup=signups[1], confirm=True)
     with pytest.raises(ValidationFailed) as error:
         svc.signup_decide(actor=worker, signup=signups[2], confirm=True)
@@ -625,9 +633,7 @@ def test_certifying_credits_the_time_bank_and_keeps_who_recorded_and_certified(
     )
     assert transfer.memo == "Activity: 社区助老活动" or transfer.memo == "活动：社区助老活动"
     assert person_account(volunteer.user).balance == Decimal("2.50")
-    note = Notification.objects.get(
-        user=volunteer.user, title__in=["Hours certified", "时长已认证"]
-    )
+    note = Notification.objects.get(user=volunteer.user, title=worded("Hours certified"))
     assert note.link == "/activities/mine/"
     with pytest.raises(ValidationFailed) as error:
         svc.attendance_certify(actor=worker, attendance=attendance)
