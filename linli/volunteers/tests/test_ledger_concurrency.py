@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, connections
+from django.utils import translation
 
 from linli.accounts.tests.factories import UserFactory
 from linli.core.errors import ValidationFailed
@@ -58,6 +59,9 @@ def race(jobs: list[Any], work: Callable[[Any], Any], threads: int = THREADS) ->
     start = threading.Barrier(threads)
 
     def worker() -> None:
+        # A new thread starts in the deployment's language; the refusals compared
+        # below are the English ones, as in the rest of the tests.
+        translation.activate("en")
         try:
             start.wait(timeout=30)
             while True:
@@ -72,6 +76,7 @@ def race(jobs: list[Any], work: Callable[[Any], Any], threads: int = THREADS) ->
         except BaseException as error:  # reported by the assertion below
             failures.append(error)
         finally:
+            translation.deactivate()
             connections.close_all()
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
