@@ -55,3 +55,5 @@ bench: install
 	$(VENV)/bin/python benchmarks/dispatch_round.py
 	$(VENV)/bin/python benchmarks/request_create.py
 	$(VENV)/bin/python benchmarks/timebank_transfers.py
+	$(VENV)/bin/python benchmarks/evaluation_indices.py
+	$(VENV)/bin/python benchmarks/participatory_budget.py

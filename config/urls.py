@@ -12,6 +12,8 @@ api_v1 = [
     path("", include("linli.residents.api.urls")),
     path("", include("linli.requests.api.urls")),
     path("", include("linli.volunteers.api.urls")),
+    path("", include("linli.evaluations.api.urls")),
+    path("", include("linli.incentives.api.urls")),
     path("", include("linli.notifications.api.urls")),
 ]
 
@@ -35,6 +37,8 @@ urlpatterns = [
     path("inbox/", include("linli.notifications.urls")),
     path("", include("linli.requests.urls")),
     path("", include("linli.volunteers.urls")),
+    path("", include("linli.evaluations.urls")),
+    path("", include("linli.incentives.urls")),
     path("residents/register/", include("linli.residents.spreadsheets.urls")),
     path("", include("linli.residents.urls")),
     path("", include("linli.directory.urls")),

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "linli.residents",
     "linli.requests",
     "linli.volunteers",
+    "linli.incentives",
+    "linli.evaluations",
     "linli.notifications",
 ]
 
@@ -249,6 +251,18 @@ LINLI_ACTIVITY_QR_MINUTES = env.int("LINLI_ACTIVITY_QR_MINUTES", default=10)
 LINLI_ACTIVITY_DISPUTE_DAYS = env.int("LINLI_ACTIVITY_DISPUTE_DAYS", default=30)
 LINLI_REQUEST_HOURS_MIN = env.float("LINLI_REQUEST_HOURS_MIN", default=0.5)
 LINLI_REQUEST_HOURS_MAX = env.float("LINLI_REQUEST_HOURS_MAX", default=8.0)
+
+# Evaluations: the person served may rate a delivered request within so many days of
+# its completion and change the rating for so many hours; a complaint is to be answered
+# within so many days (its service level).
+LINLI_EVALUATION_WINDOW_DAYS = env.int("LINLI_EVALUATION_WINDOW_DAYS", default=30)
+LINLI_EVALUATION_EDIT_HOURS = env.int("LINLI_EVALUATION_EDIT_HOURS", default=24)
+LINLI_COMPLAINT_ANSWER_DAYS = env.int("LINLI_COMPLAINT_ANSWER_DAYS", default=7)
+# Satisfaction indices: the weight (in ratings) of the service's mean that a provider's
+# mean is shrunk toward, and when a rater or a burst of ratings is flagged for review.
+LINLI_INDEX_PRIOR_WEIGHT = env.float("LINLI_INDEX_PRIOR_WEIGHT", default=10.0)
+LINLI_INDEX_FLAG_RATER_MIN = env.int("LINLI_INDEX_FLAG_RATER_MIN", default=10)
+LINLI_INDEX_FLAG_BURST_MIN = env.int("LINLI_INDEX_FLAG_BURST_MIN", default=5)
 
 # Background work (linli/core/tasks.py). With a broker, tasks go to Celery workers and
 # Celery beat keeps the schedule; without one (the embedded default) they run in-process

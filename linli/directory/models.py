@@ -423,7 +423,7 @@ class Contact(HsdsRecord):
         Location, on_delete=models.CASCADE, null=True, blank=True, related_name="contacts"
     )
     name = models.CharField(_("name"), max_length=255, blank=True)
-    title = models.CharField(_("title"), max_length=255, blank=True)
+    title = models.CharField(_("job title"), max_length=255, blank=True)
     department = models.CharField(_("department"), max_length=255, blank=True)
     email = models.EmailField(_("email"), blank=True)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from linli.accounts.choices import Role
 from linli.accounts.models import User
@@ -132,6 +133,12 @@ def request_event_announce(*, event_id: int) -> int:
         }
         if acting is not None:
             params["responder"] = acting.name
+        # A delivered request links to its one-tap rating page (the evaluations app).
+        link = (
+            reverse("evaluations:rate", args=[request.public_id])
+            if event.action == Action.COMPLETE
+            else ""
+        )
         for user in served_users(request):
             if user.pk == event.actor_id:
                 continue
@@ -139,6 +146,7 @@ def request_event_announce(*, event_id: int) -> int:
                 user=user,
                 kind=Kind.REQUEST_STATUS,
                 params=params,
+                link=link,
                 request=request,
                 key=f"status:{event.pk}",
             )

@@ -152,7 +152,12 @@ def test_the_demo_is_repeatable_from_its_seed(monkeypatch):
     first = snapshot()
     empty_the_volunteers_app()
     # Children before what they point at (the region tree protects itself).
-    dependents: list[type[Model]] = [Escalation, Assignment, RequestEvent, ServiceRequest]
+    from linli.evaluations.models import Complaint, ComplaintEvent, Evaluation
+    from linli.incentives.models import Ballot, BallotReceipt, Budget, Proposal
+
+    dependents: list[type[Model]] = [Ballot, BallotReceipt, Proposal, Budget]
+    dependents += [ComplaintEvent, Complaint, Evaluation]
+    dependents += [Escalation, Assignment, RequestEvent, ServiceRequest]
     dependents += [DispatchRound, Responder]
     dependents += [Relation, Resident, Household, PriorityTally]
     dependents += [RoleAssignment]
@@ -175,6 +180,8 @@ def test_a_second_build_adds_nothing():
         "residents",
         "requests",
         "volunteers",
+        "participatory_budgets",
+        "evaluations",
     ]
     count = Region.objects.count()
     assert build(scale="small") == []

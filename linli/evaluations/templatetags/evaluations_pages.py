@@ -1,0 +1,49 @@
+"""The complaint pages a user may open, for the home page's links (the access rules stay
+in the evaluations app)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from linli.accounts.roles import RESIDENT_KEEPER_ROLES
+from linli.accounts.selectors import user_scope
+from linli.residents.selectors import residents_acted_for
+
+from ..selectors import complaints_in_scope
+
+register = template.Library()
+
+
+def _page(name: str, label: str, summary: str) -> dict[str, str]:
+    return {"url": reverse(f"evaluations:{name}"), "label": label, "summary": summary, "name": name}
+
+
+@register.simple_tag
+def evaluations_pages(user: Any) -> list[dict[str, str]]:
+    """Each page: its address, its name, and one line on what it is for."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    pages: list[dict[str, str]] = []
+    if residents_acted_for(user).exists():
+        pages.append(
+            _page(
+                "complaints_mine",
+                _("My complaints"),
+                _("Not satisfied with a service? Say so; you will get an answer."),
+            )
+        )
+    if not user_scope(user, roles=RESIDENT_KEEPER_ROLES).is_empty or (
+        complaints_in_scope(user).exists()
+    ):
+        pages.append(
+            _page(
+                "complaints_handle",
+                _("Complaints to answer"),
+                _("Investigate, answer, and close with the resident."),
+            )
+        )
+    return pages
