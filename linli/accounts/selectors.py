@@ -101,6 +101,21 @@ def user_scope(user: Any, roles: Iterable[str] | None = None) -> Scope:
     return scope
 
 
+def staff_organizations(user: Any) -> QuerySet[RoleAssignment, Any]:
+    """The ids of the organizations `user` works for as provider staff, as a subquery
+    (`organization__in=staff_organizations(user)`)."""
+    return RoleAssignment.objects.filter(
+        user=user, role=Role.PROVIDER_STAFF, organization__isnull=False
+    ).values("organization_id")
+
+
+def is_staff_of(user: Any, organization_id: Any) -> bool:
+    """Whether `user` works for the organization as provider staff."""
+    if user is None or organization_id is None:
+        return False
+    return staff_organizations(user).filter(organization_id=organization_id).exists()
+
+
 def user_roles(user: Any) -> list[RoleAssignment]:
     """The user's role assignments with their regions, most senior role first."""
     if not getattr(user, "is_authenticated", False):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from linli.accounts.choices import Role
-from linli.accounts.models import RoleAssignment, User
+from linli.accounts.models import User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
-from linli.accounts.selectors import user_scope
+from linli.accounts.selectors import staff_organizations, user_scope
 
 from .models import Complaint, Evaluation
 
@@ -23,11 +22,7 @@ def complaints_of_complainant(user: User) -> QuerySet[Complaint]:
 def complaints_in_scope(user: User) -> QuerySet[Complaint]:
     """Complaints the user handles: in communities they keep, or against their provider."""
     scope = user_scope(user, roles=RESIDENT_KEEPER_ROLES)
-    organizations = list(
-        RoleAssignment.objects.filter(
-            user=user, role=Role.PROVIDER_STAFF, organization__isnull=False
-        ).values_list("organization_id", flat=True)
-    )
+    organizations = list(staff_organizations(user).values_list("organization_id", flat=True))
     condition = Q(pk__in=[])
     if not scope.is_empty:
         condition |= scope.q("community__code")

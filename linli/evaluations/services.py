@@ -20,9 +20,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from linli.accounts.choices import Role
-from linli.accounts.models import RoleAssignment, User
+from linli.accounts.models import User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
-from linli.accounts.selectors import user_scope
+from linli.accounts.selectors import is_staff_of, user_scope
 from linli.core.errors import Conflict, PermissionDenied, ValidationFailed
 from linli.directory.models import Location, Organization
 from linli.notifications.choices import Kind
@@ -306,12 +306,7 @@ def may_handle(actor: User | None, complaint: Complaint) -> bool:
     if user_scope(actor, roles=RESIDENT_KEEPER_ROLES).covers(complaint.community_id):
         return True
     organization_id = complaint_organization_id(complaint)
-    return bool(
-        organization_id
-        and RoleAssignment.objects.filter(
-            user=actor, role=Role.PROVIDER_STAFF, organization_id=organization_id
-        ).exists()
-    )
+    return is_staff_of(actor, organization_id)
 
 
 def _handlers(complaint: Complaint) -> list[User]:

@@ -8,10 +8,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from linli.accounts.choices import Role
-from linli.accounts.models import RoleAssignment
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
-from linli.accounts.selectors import user_scope
+from linli.accounts.selectors import staff_organizations, user_scope
 from linli.core.pii import mask_phone
 from linli.residents.models import AccessEvent
 from linli.residents.selectors import LIST_ROLES, acted_for_q
@@ -25,13 +23,6 @@ from .services import is_responder
 ACCEPTED_STATES = (State.ACCEPTED, State.IN_PROGRESS)
 
 
-def _staff_organizations(user: Any) -> QuerySet[RoleAssignment, Any]:
-    """The organizations the user works for as provider staff (a subquery)."""
-    return RoleAssignment.objects.filter(
-        user=user, role=Role.PROVIDER_STAFF, organization__isnull=False
-    ).values("organization_id")
-
-
 def requests_visible_to(user: Any) -> QuerySet[ServiceRequest]:
     """Keepers and officials: their area's requests. Residents and proxies: what they
     asked for or is for someone they act for. Responders: what they hold or held."""
@@ -39,7 +30,7 @@ def requests_visible_to(user: Any) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.none()
     area = user_scope(user, roles=LIST_ROLES)
     served = Q(requested_by=user) | acted_for_q(user, path="person__")
-    organizations = _staff_organizations(user)
+    organizations = staff_organizations(user)
     responding = Q(assignments__responder__user=user) | Q(
         assignments__responder__organization__in=organizations
     )
@@ -50,7 +41,7 @@ def tasks_of(user: Any) -> QuerySet[ServiceRequest]:
     """The requests a responder (a person, or staff of a responding organization) holds."""
     if not getattr(user, "is_authenticated", False):
         return ServiceRequest.objects.none()
-    organizations = _staff_organizations(user)
+    organizations = staff_organizations(user)
     return ServiceRequest.objects.filter(
         Q(responder__user=user) | Q(responder__organization__in=organizations),
         state__in=HELD_STATES,

@@ -31,10 +31,9 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from linli.accounts.choices import Role
 from linli.accounts.models import User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
-from linli.accounts.selectors import Scope, user_scope
+from linli.accounts.selectors import Scope, staff_organizations, user_scope
 from linli.core.errors import Conflict, PermissionDenied, ValidationFailed
 from linli.regions.choices import RegionLevel
 from linli.regions.models import Region
@@ -589,17 +588,11 @@ def viewer_role(user: User, request: ServiceRequest) -> str:
     if (
         is_responder(user, request.responder)
         or request.assignments.filter(
-            Q(responder__user=user) | Q(responder__organization__in=_staff_organizations(user))
+            Q(responder__user=user) | Q(responder__organization__in=staff_organizations(user))
         ).exists()
     ):
         return "responder"
     return "official"
-
-
-def _staff_organizations(user: User) -> Any:
-    return user.role_assignments.filter(
-        role=Role.PROVIDER_STAFF, organization__isnull=False
-    ).values("organization_id")
 
 
 def _render_detail(
@@ -710,7 +703,7 @@ def _render_tasks(
         requests_visible_to(user)
         .filter(
             Q(assignments__responder__user=user)
-            | Q(assignments__responder__organization__in=_staff_organizations(user)),
+            | Q(assignments__responder__organization__in=staff_organizations(user)),
             state__in=(State.COMPLETED, State.CONFIRMED, State.CLOSED),
         )
         .select_related("service", "community")

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-from linli.accounts.choices import Role
-from linli.accounts.models import RoleAssignment, User
+from linli.accounts.models import User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
-from linli.accounts.selectors import user_scope
+from linli.accounts.selectors import is_staff_of, user_scope
 
 from .models import Activity, Volunteer
 
@@ -22,11 +21,7 @@ def keeps_community(actor: User | None, community_id: str) -> bool:
 
 def staff_of(actor: User | None, organization_id: uuid.UUID | None) -> bool:
     """Provider staff of the organization."""
-    if actor is None or organization_id is None:
-        return False
-    return RoleAssignment.objects.filter(
-        user=actor, role=Role.PROVIDER_STAFF, organization_id=organization_id
-    ).exists()
+    return is_staff_of(actor, organization_id)
 
 
 def may_verify(actor: User | None, volunteer: Volunteer) -> bool:

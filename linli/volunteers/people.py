@@ -28,7 +28,7 @@ from django.utils.translation import gettext_noop as N_
 from linli.accounts.choices import Role
 from linli.accounts.models import RoleAssignment, User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
-from linli.accounts.selectors import user_scope
+from linli.accounts.selectors import staff_organizations, user_scope
 from linli.accounts.services import role_grant
 from linli.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from linli.directory.models import Organization, TaxonomyTerm
@@ -583,19 +583,13 @@ SOCIAL_WORKER_MESSAGES = {
 # --- reads ---------------------------------------------------------------------------------
 
 
-def _staff_organizations(user: Any) -> QuerySet[RoleAssignment, Any]:
-    return RoleAssignment.objects.filter(
-        user=user, role=Role.PROVIDER_STAFF, organization__isnull=False
-    ).values("organization_id")
-
-
 def may_see_volunteers(user: Any) -> bool:
     """Community workers and provider staff keep lists of volunteers."""
     if not getattr(user, "is_authenticated", False):
         return False
     return (
         not user_scope(user, roles=RESIDENT_KEEPER_ROLES).is_empty
-        or _staff_organizations(user).exists()
+        or staff_organizations(user).exists()
     )
 
 
@@ -605,7 +599,7 @@ def volunteers_visible_to(user: Any) -> QuerySet[Volunteer]:
         return Volunteer.objects.none()
     keeper = user_scope(user, roles=RESIDENT_KEEPER_ROLES)
     return Volunteer.objects.filter(
-        keeper.q("community__code") | Q(organization__in=_staff_organizations(user))
+        keeper.q("community__code") | Q(organization__in=staff_organizations(user))
     )
 
 
@@ -623,7 +617,7 @@ def social_workers_visible_to(user: Any) -> QuerySet[SocialWorker]:
         return SocialWorker.objects.none()
     keeper = user_scope(user, roles=RESIDENT_KEEPER_ROLES)
     return SocialWorker.objects.filter(
-        keeper.q("community__code") | Q(organization__in=_staff_organizations(user))
+        keeper.q("community__code") | Q(organization__in=staff_organizations(user))
     ).select_related("community", "organization")
 
 
@@ -633,7 +627,7 @@ def teams_kept_by(user: Any) -> QuerySet[Team]:
         return Team.objects.none()
     keeper = user_scope(user, roles=RESIDENT_KEEPER_ROLES)
     community_teams = keeper.q("community__code") & Q(community__isnull=False)
-    return Team.objects.filter(community_teams | Q(organization__in=_staff_organizations(user)))
+    return Team.objects.filter(community_teams | Q(organization__in=staff_organizations(user)))
 
 
 def teams_open_to(community: Region | None) -> QuerySet[Team]:

@@ -24,10 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from linli.accounts.choices import Role
-from linli.accounts.models import RoleAssignment, User
+from linli.accounts.models import User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
-from linli.accounts.selectors import user_scope
+from linli.accounts.selectors import staff_organizations, user_scope
 from linli.core.errors import Conflict, LinliError, PermissionDenied, ValidationFailed
 from linli.directory.models import Organization
 from linli.regions.choices import RegionLevel
@@ -255,11 +254,7 @@ def _owners(user: User) -> tuple[list[Region], list[Organization]]:
         else []
     )
     organizations = list(
-        Organization.objects.filter(
-            pk__in=RoleAssignment.objects.filter(
-                user=user, role=Role.PROVIDER_STAFF, organization__isnull=False
-            ).values("organization_id")
-        ).order_by("name")
+        Organization.objects.filter(pk__in=staff_organizations(user)).order_by("name")
     )
     return communities, organizations
 
