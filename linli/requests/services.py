@@ -4,7 +4,6 @@ one transition map, assign. Check, then act, then record, then notify after comm
 from __future__ import annotations
 
 import datetime as dt
-import math
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,11 +14,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linli.accounts.choices import Role
-from linli.accounts.models import RoleAssignment, User
+from linli.accounts.models import User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
-from linli.accounts.selectors import user_scope
+from linli.accounts.selectors import is_staff_of, user_scope
 from linli.core.errors import Conflict, PermissionDenied, ValidationFailed
+from linli.core.geo import great_circle_km
 from linli.core.pii import validate_mobile
 from linli.directory.models import TaxonomyTerm
 from linli.directory.taxonomy import SERVICES_TAXONOMY, taxonomy_uuid
@@ -93,21 +92,13 @@ def service_term(code: str) -> TaxonomyTerm | None:
     ).first()
 
 
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance: ample for choosing a community or a responder in a city."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(h))
-
-
 def nearest_community(lat: float, lon: float) -> Region | None:
     """The community or village whose centre is nearest, if one is near enough."""
     best: tuple[float, Region] | None = None
     for region in Region.objects.filter(
         level=RegionLevel.COMMUNITY, lat__isnull=False, lon__isnull=False
     ).only("code", "lat", "lon", "name"):
-        km = _km(lat, lon, region.lat or 0.0, region.lon or 0.0)
+        km = great_circle_km(lat, lon, region.lat or 0.0, region.lon or 0.0)
         if best is None or km < best[0]:
             best = (km, region)
     if best is None or best[0] > NEAREST_COMMUNITY_KM:
@@ -305,12 +296,7 @@ def is_responder(actor: User | None, responder: Responder | None) -> bool:
         return False
     if responder.user_id == actor.pk:
         return True
-    return bool(
-        responder.organization_id
-        and RoleAssignment.objects.filter(
-            user=actor, role=Role.PROVIDER_STAFF, organization_id=responder.organization_id
-        ).exists()
-    )
+    return is_staff_of(actor, responder.organization_id)
 
 
 def is_served(actor: User | None, request: ServiceRequest) -> bool:

@@ -37,11 +37,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from linli.accounts.choices import Role
-from linli.accounts.models import RoleAssignment, User
+from linli.accounts.models import User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
-from linli.accounts.selectors import user_scope
+from linli.accounts.selectors import staff_organizations, user_scope
 from linli.core.errors import PermissionDenied, ValidationFailed
+from linli.core.geo import great_circle_km
 from linli.directory.models import Organization, TaxonomyTerm
 from linli.directory.taxonomy import SERVICES_TAXONOMY, taxonomy_uuid
 from linli.directory.validators import validate_point
@@ -942,13 +942,6 @@ def dispute_answer(
 # --- selectors -----------------------------------------------------------------------
 
 
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, h)))
-
-
 def upcoming_activities(now: dt.datetime | None = None) -> QuerySet[Activity]:
     """Activities open for sign-up that have not ended, soonest first."""
     return Activity.objects.filter(
@@ -984,7 +977,7 @@ def activities_near(volunteer: Volunteer, *, now: dt.datetime | None = None) -> 
             point = (a_lat, a_lon) if a_lat is not None and a_lon is not None else (c_lat, c_lon)
             if point[0] is None or point[1] is None:
                 continue
-            if _km(lat, lon, point[0], point[1]) <= radius:
+            if great_circle_km(lat, lon, point[0], point[1]) <= radius:
                 ids.append(pk)
         near |= Q(pk__in=ids)
     return upcoming.filter(near)
@@ -995,9 +988,7 @@ def organized_q(user: Any) -> Q:
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
     keeper = user_scope(user, roles=RESIDENT_KEEPER_ROLES)
-    organizations = RoleAssignment.objects.filter(
-        user=user, role=Role.PROVIDER_STAFF, organization__isnull=False
-    ).values("organization_id")
+    organizations = staff_organizations(user)
     return Q(created_by=user) | Q(organization__in=organizations) | keeper.q("community__code")
 
 
@@ -1010,11 +1001,7 @@ def publishing_choices(user: Any) -> tuple[QuerySet[Region], QuerySet[Organizati
     and the organizations they work for."""
     if not getattr(user, "is_authenticated", False):
         return Region.objects.none(), Organization.objects.none()
-    organizations = Organization.objects.filter(
-        pk__in=RoleAssignment.objects.filter(
-            user=user, role=Role.PROVIDER_STAFF, organization__isnull=False
-        ).values("organization_id")
-    )
+    organizations = Organization.objects.filter(pk__in=staff_organizations(user))
     scope = (
         user_scope(user)
         if organizations.exists()
