@@ -261,6 +261,8 @@ LINLI_COMPLAINT_ANSWER_DAYS = env.int("LINLI_COMPLAINT_ANSWER_DAYS", default=7)
 # Satisfaction indices: the weight (in ratings) of the service's mean that a provider's
 # mean is shrunk toward, and when a rater or a burst of ratings is flagged for review.
 LINLI_INDEX_PRIOR_WEIGHT = env.float("LINLI_INDEX_PRIOR_WEIGHT", default=10.0)
+# Quality points one complaint per evaluated request costs (evaluations/scores.py quality).
+LINLI_INDEX_COMPLAINT_PENALTY = env.float("LINLI_INDEX_COMPLAINT_PENALTY", default=2.0)
 LINLI_INDEX_FLAG_RATER_MIN = env.int("LINLI_INDEX_FLAG_RATER_MIN", default=10)
 LINLI_INDEX_FLAG_BURST_MIN = env.int("LINLI_INDEX_FLAG_BURST_MIN", default=5)
 

@@ -81,6 +81,8 @@ class IndexRow(TypedDict):
     needs_met: float | None
     complaints: int | None
     complaint_rate: float | None
+    # The smoothed mean less the complaint penalty (scores.quality): what moves money.
+    quality: float | None
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,11 @@ def _period_q(start: dt.datetime, end: dt.datetime, region_code: str | None) -> 
     if region_code:
         q &= Q(community__code__startswith=region_code)  # the code is the key: no join
     return q
+
+
+def complaint_penalty() -> float:
+    """Quality points a complaint per evaluated request costs (LINLI_INDEX_COMPLAINT_PENALTY)."""
+    return float(settings.LINLI_INDEX_COMPLAINT_PENALTY)
 
 
 def _none(value: Any) -> float | None:
@@ -226,6 +233,7 @@ def _rows(
 ) -> list[IndexRow]:
     unique, inverse = scores.group_index(keys)
     size = len(unique)
+    penalty = complaint_penalty()
     n = scores.group_count(inverse, size)
     sums = scores.group_sum(inverse, overall, size)
     entity_prior = scores.mean(scores.group_sum(inverse, prior, size), n)
@@ -242,6 +250,8 @@ def _rows(
     for i, code in enumerate(unique.tolist()):
         key = labels[code]
         complained = None if complaints is None else complaints.get(key, 0)
+        rate = None if complained is None else _none(complained / n[i])
+        rated_quality = scores.quality(smoothed[i], np.nan if rate is None else rate, penalty)
         rows.append(
             IndexRow(
                 key=key,
@@ -255,7 +265,8 @@ def _rows(
                 needs_n=int(needs_n[i]),
                 needs_met=_none(needs_met[i]),
                 complaints=complained,
-                complaint_rate=None if complained is None else _none(complained / n[i]),
+                complaint_rate=rate,
+                quality=_none(rated_quality),
             )
         )
     if complaints is not None:
@@ -279,6 +290,7 @@ def _complaints_only(key: Any, complaints: int) -> IndexRow:
         needs_met=None,
         complaints=complaints,
         complaint_rate=None,
+        quality=None,
     )
 
 

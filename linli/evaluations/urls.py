@@ -1,5 +1,7 @@
-"""Pages of the evaluations app."""
+"""Pages of the evaluations app, one module per subject (linli/evaluations/views/)."""
 
-from .views import app_name, urlpatterns
+from .views import ratings
 
-__all__ = ["app_name", "urlpatterns"]
+app_name = "evaluations"
+
+urlpatterns = [*ratings.urlpatterns]

@@ -26,11 +26,9 @@ from linli.requests.models import ServiceRequest
 from linli.requests.services import is_served
 from linli.residents.choices import RelationKind
 
-from . import selectors, services
-from .choices import ComplaintAction, ComplaintState, NeedMet, allowed_actions
-from .models import SCORE_FIELDS, Complaint, Evaluation
-
-app_name = "evaluations"
+from .. import selectors, services
+from ..choices import ComplaintAction, ComplaintState, NeedMet, allowed_actions
+from ..models import SCORE_FIELDS, Complaint, Evaluation
 
 STARS = (1, 2, 3, 4, 5)
 

@@ -1,0 +1,1 @@
+"""Planning: plan indicators, walking networks, accessibility and where to build next (issue #8)."""
