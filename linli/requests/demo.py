@@ -44,6 +44,7 @@ from linli.core.registry import DemoContext, demo_step
 from linli.directory.choices import AttributeLinkType, LinkEntity
 from linli.directory.models import Attribute, Organization, ServiceAtLocation, TaxonomyTerm
 from linli.directory.taxonomy import SERVICES_TAXONOMY, taxonomy_uuid
+from linli.notifications.models import Notification
 from linli.regions.choices import RegionKind, RegionLevel
 from linli.regions.demo import DISTRICT
 from linli.regions.models import Region
@@ -51,6 +52,7 @@ from linli.residents.choices import RelationKind
 from linli.residents.demo import GIVEN, SURNAMES
 from linli.residents.models import Relation, Resident
 
+from .announcements import request_event_announce
 from .choices import (
     OPEN_STATES,
     TRANSITIONS,
@@ -1828,6 +1830,18 @@ def present() -> dt.datetime:
     return timezone.now().replace(minute=0, second=0, microsecond=0)
 
 
+def _announce_scripted(people: set[int]) -> int:
+    """The inbox of demo_resident and their relative: the scripted requests' timelines as
+    notifications, written by the same announcer the live system uses, so the delivered
+    request's notification carries its one-tap rating link. Backdated to each event."""
+    written = 0
+    events = RequestEvent.objects.filter(request__person_id__in=people).order_by("at", "id")
+    for event in events:
+        written += request_event_announce(event_id=event.pk)
+        Notification.objects.filter(key=f"status:{event.pk}").update(created_at=event.at)
+    return written
+
+
 @demo_step(name="requests", order=60)
 def build_demo_requests(context: DemoContext) -> None:
     """Responders, and a year of service requests with their timelines."""
@@ -1857,6 +1871,7 @@ def build_demo_requests(context: DemoContext) -> None:
     drafts = year.draw(others, REQUESTS[context.scale] - len(scripted)) if others else []
     lives = year.live(scripted + drafts)
     counts = _save(year, lives)
+    counts["notifications"] = _announce_scripted(served)
     context.echo(
         f"  {len(everyone)} responders, {counts['requests']} requests, {counts['events']} events, "
         f"{counts['escalations']} escalations ({time.monotonic() - started:.1f} s)"

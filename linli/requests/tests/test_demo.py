@@ -261,6 +261,26 @@ def test_the_demo_accounts_have_profiles_and_something_to_do(demo):
     assert for_elder.requested_by == resident
 
 
+def test_the_demo_resident_can_rate_the_delivery_from_its_notification(demo):
+    from linli.evaluations.services import may_rate
+    from linli.notifications.models import Notification
+
+    resident = User.objects.get(username="demo_resident")
+    links = Notification.objects.filter(user=resident, link__startswith="/evaluations/rate/")
+    numbers = {n.link.split("/")[-2]: n for n in links}
+    window = dt.timedelta(days=settings.LINLI_EVALUATION_WINDOW_DAYS)
+    rateable = [
+        r
+        for r in ServiceRequest.objects.filter(public_id__in=numbers)
+        if may_rate(resident, r) and r.completed_at + window > timezone.now()
+    ]
+    # The relative's escort, delivered two days ago; the repair of 40 days ago is past
+    # the rating window.
+    assert [r.state for r in rateable] == [State.COMPLETED]
+    completed = rateable[0].events.get(action=Action.COMPLETE)
+    assert numbers[rateable[0].public_id].created_at == completed.at
+
+
 def test_responders_come_from_the_directory_and_volunteers_cannot_log_in(demo):
     kinds = Counter(Responder.objects.values_list("kind", flat=True))
     assert kinds[ResponderKind.VOLUNTEER] >= 30
