@@ -272,7 +272,7 @@ def test_the_demo_resident_can_rate_the_delivery_from_its_notification(demo):
     rateable = [
         r
         for r in ServiceRequest.objects.filter(public_id__in=numbers)
-        if may_rate(resident, r) and r.completed_at + window > timezone.now()
+        if may_rate(resident, r) and r.completed_at and r.completed_at + window > timezone.now()
     ]
     # The relative's escort, delivered two days ago; the repair of 40 days ago is past
     # the rating window.
