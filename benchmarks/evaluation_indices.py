@@ -16,6 +16,10 @@ and is not the measure. Then, in the same run and on the same data:
   Wilson bound written in SQL, complaint counts joined in; and one more GROUP BY
   per kind for the priority groups. Eight queries.
 
+- **Scorecards**: `compute_scorecards` for every community over the year, with the
+  12 monthly trend points, ranks, best responders and priority groups (the requests
+  carry due and completion times for timeliness).
+
 It prints the seconds of each, their ratio, and checks that both agree to 1e-9 on
 every figure of every row.
 
@@ -253,6 +257,13 @@ def build_data() -> dict[str, Any]:
             "responder_id": responder + 1,
             "created_at": created,
             "updated_at": created,
+            # For the scorecards' timeliness: due within two days, done within 0–3 days.
+            "due_at": created + np.array([dt.timedelta(days=2)] * ROWS, dtype=object),
+            "completed_at": created
+            + np.array(
+                [dt.timedelta(seconds=float(s)) for s in rng.uniform(0, 3 * 86400, ROWS)],
+                dtype=object,
+            ),
         },
         ROWS,
     )
@@ -495,7 +506,19 @@ def main() -> None:
             compute_indices(kind=k, period_start=YEAR_START, period_end=YEAR_END) for k in KINDS
         ]
     )
-    load_seconds, _ = best_of(lambda: load_columns(start, end, None, KINDS))
+    from linli.evaluations import indices as indices_module
+
+    # The kinds read from evaluations (facility ratings, when present, are another table).
+    evaluation_kinds = getattr(indices_module, "EVALUATION_KINDS", KINDS)
+    load_seconds, _ = best_of(lambda: load_columns(start, end, None, evaluation_kinds))
+    # Scorecards for every community of the year: parts, composite, ranks, 12-month trend,
+    # best responders and priority groups, from one load of each table (scorecards.py).
+    from linli.evaluations.scorecards import Period, compute_scorecards
+
+    year = Period(YEAR_START, YEAR_END, str(YEAR_START.year))
+    scorecard_seconds, cards = best_of(
+        lambda: compute_scorecards(region_code="", period=year, now=end)
+    )
     peer_seconds, peer = best_of(lambda: run_peer(start, end, weight))
     checked, worst = compare(indices, peer)
 
@@ -512,6 +535,11 @@ def main() -> None:
     print(f"Peer, plain SQL GROUP BY (8 queries): {peer_seconds:7.2f} s")
     print(f"Ratio Linli (one load) / peer:        {linli_all / peer_seconds:7.2f}")
     print(f"Agreement: {checked} rows, largest difference {worst:.2e} (limit 1e-9)")
+    print(
+        f"Scorecards, {len(cards.cards)} communities, year + 12 months of trend:"
+        f" {scorecard_seconds:7.2f} s"
+    )
+    print(f"Indices and scorecards together:      {linli_all + scorecard_seconds:7.2f} s")
 
 
 if __name__ == "__main__":

@@ -258,6 +258,9 @@ LINLI_REQUEST_HOURS_MAX = env.float("LINLI_REQUEST_HOURS_MAX", default=8.0)
 LINLI_EVALUATION_WINDOW_DAYS = env.int("LINLI_EVALUATION_WINDOW_DAYS", default=30)
 LINLI_EVALUATION_EDIT_HOURS = env.int("LINLI_EVALUATION_EDIT_HOURS", default=24)
 LINLI_COMPLAINT_ANSWER_DAYS = env.int("LINLI_COMPLAINT_ANSWER_DAYS", default=7)
+# A complaint still open past its answer date goes to the street officials at once and,
+# so many days later, to the district officials (evaluations/jobs.py).
+LINLI_COMPLAINT_ESCALATE_DAYS = env.int("LINLI_COMPLAINT_ESCALATE_DAYS", default=7)
 # Satisfaction indices: the weight (in ratings) of the service's mean that a provider's
 # mean is shrunk toward, and when a rater or a burst of ratings is flagged for review.
 LINLI_INDEX_PRIOR_WEIGHT = env.float("LINLI_INDEX_PRIOR_WEIGHT", default=10.0)
@@ -265,6 +268,18 @@ LINLI_INDEX_PRIOR_WEIGHT = env.float("LINLI_INDEX_PRIOR_WEIGHT", default=10.0)
 LINLI_INDEX_COMPLAINT_PENALTY = env.float("LINLI_INDEX_COMPLAINT_PENALTY", default=2.0)
 LINLI_INDEX_FLAG_RATER_MIN = env.int("LINLI_INDEX_FLAG_RATER_MIN", default=10)
 LINLI_INDEX_FLAG_BURST_MIN = env.int("LINLI_INDEX_FLAG_BURST_MIN", default=5)
+# Community scorecards (evaluations/scorecards.py): the weight of each part in the
+# composite (a part left out for want of data is dropped and the rest renormalised);
+# the ratings a responder needs in a community before the scorecard may name them among
+# its best; and the fewest ratings behind any published rating figure, since a figure
+# over one or two people (a priority group of one) would tell who said what.
+LINLI_SCORECARD_WEIGHTS = env.dict(
+    "LINLI_SCORECARD_WEIGHTS",
+    cast={"value": float},
+    default={"coverage": 1.0, "timeliness": 1.0, "satisfaction": 1.0, "needs_met": 1.0},
+)
+LINLI_SCORECARD_BEST_MIN_N = env.int("LINLI_SCORECARD_BEST_MIN_N", default=10)
+LINLI_SCORE_PRIVACY_MIN_N = env.int("LINLI_SCORE_PRIVACY_MIN_N", default=5)
 
 # Background work (linli/core/tasks.py). With a broker, tasks go to Celery workers and
 # Celery beat keeps the schedule; without one (the embedded default) they run in-process

@@ -70,6 +70,12 @@ PERIODIC_JOBS: tuple[Periodic, ...] = (
     Periodic("volunteers.stars_propose", dt.timedelta(days=1)),
     # Stars whose notice ended unchallenged are awarded: hourly, so within an hour of the day.
     Periodic("volunteers.stars_award_due", dt.timedelta(hours=1)),
+    # Complaints unanswered past respond_by: street, then district officials
+    # (linli/evaluations/jobs.py).
+    Periodic("evaluations.escalate_complaints", dt.timedelta(hours=1)),
+    # Participatory budgets whose voting_until has passed close their vote
+    # (linli/incentives/jobs.py).
+    Periodic("incentives.budgets_close_due", dt.timedelta(hours=1)),
 )
 
 

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 
 from linli.accounts.admin_scope import ScopedAdmin
 
-from .models import Complaint, ComplaintEvent, Evaluation
+from .models import Complaint, ComplaintEvent, Evaluation, FacilityRating, FacilityVisit
 
 
 class _ReadOnly(ScopedAdmin):
@@ -47,4 +47,18 @@ class ComplaintAdmin(_ReadOnly):
 @admin.register(ComplaintEvent)
 class ComplaintEventAdmin(_ReadOnly):
     scope_field = "complaint__community__code"
-    list_display = ["complaint", "action", "to_state", "at"]
+    list_display = ["complaint", "action", "to_state", "level", "at"]
+
+
+@admin.register(FacilityVisit)
+class FacilityVisitAdmin(_ReadOnly):
+    list_display = ["facility", "person", "kind", "on", "community", "created_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["facility", "person", "user", "recorded_by"]
+
+
+@admin.register(FacilityRating)
+class FacilityRatingAdmin(_ReadOnly):
+    list_display = ["facility", "overall", "community", "by_proxy", "created_at"]
+    list_filter = ["overall", "by_proxy"]
+    raw_id_fields = ["visit", "rater", "facility", "hidden_by"]

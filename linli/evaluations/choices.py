@@ -23,6 +23,8 @@ class ComplaintAction(models.TextChoices):
     INVESTIGATE = "investigate", _("Investigation started")
     ANSWER = "answer", _("Answered")
     CLOSE = "close", pgettext_lazy("complaint", "Closed")
+    # Not a transition: an event row saying who was told that the complaint is overdue.
+    ESCALATE = "escalate", _("Escalated as overdue")
 
 
 class ComplaintTarget(models.TextChoices):
@@ -30,6 +32,18 @@ class ComplaintTarget(models.TextChoices):
     ORGANIZATION = "organization", _("A provider")
     RESPONDER = "responder", _("A volunteer or responder")
     FACILITY = "facility", _("A facility")
+
+
+class EscalationLevel(models.IntegerChoices):
+    """Who hears of an overdue complaint: the street's officials, then the district's."""
+
+    STREET = 1, _("Street officials told")
+    DISTRICT = 2, _("District officials told")
+
+
+class VisitKind(models.TextChoices):
+    VISIT = "visit", _("Visit")
+    BOOKING = "booking", _("Booking")
 
 
 # The transition map: (from state, action) → to state. The only place it is written.

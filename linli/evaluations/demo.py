@@ -7,6 +7,13 @@ drawn around it, so providers' means and indices differ as they would. Ratings a
 given by whoever may rate (the person's account; most people served get one, as
 residents who signed up) within days of completion. The demo resident's
 deliveries are left unrated, so the demo can rate one from its notification.
+
+Facilities are visited too: residents with accounts use the facilities of their
+community over the last three months (recorded by the facility's staff, or the
+community worker), and most rate them around the facility's own level. The demo
+resident gets one visit from yesterday, unrated, to rate from "places I visited".
+Two complaints are left unanswered past their answer date, for the escalation job and
+the "overdue" mark on the handling page.
 """
 
 from __future__ import annotations
@@ -15,22 +22,25 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.hashers import make_password
 from django.db.models import Avg, Model
+from django.utils import timezone
 
 from linli.accounts.choices import Role
 from linli.accounts.demo import demo_username
 from linli.accounts.models import RoleAssignment, User
 from linli.core.registry import DemoContext, demo_step
+from linli.directory.choices import LocationType
+from linli.directory.models import Location
 from linli.requests import demo as requests_demo
 from linli.requests.choices import State
 from linli.requests.models import Responder, ServiceRequest
 from linli.residents.models import Resident
 
-from .choices import ComplaintAction, ComplaintState
-from .models import Complaint, ComplaintEvent, Evaluation
+from .choices import ComplaintAction, ComplaintState, VisitKind
+from .models import Complaint, ComplaintEvent, Evaluation, FacilityRating, FacilityVisit
 from .services import first_priority_group, need_met_default
 
 SHARE_RATED = 0.7
@@ -43,6 +53,18 @@ COMMENTS = {
     1: ["没有解决问题。", "态度很差。"],
 }
 COMPLAINTS = ["服务人员迟到两个多小时。", "饭菜送到时已经凉了。", "服务人员态度不好。"]
+FACILITY_COMMENTS = {
+    5: ["环境干净，工作人员很热情。", "活动丰富，常来。", ""],
+    4: ["挺方便的。", "离家近，不错。", ""],
+    3: ["一般，人多的时候要排队。", "设施有点旧。", ""],
+    2: ["开放时间太短。", "地面有点滑，老人不方便。"],
+    1: ["经常关门。", "没有无障碍通道。"],
+}
+FACILITY_COMPLAINTS = ["地面湿滑，差点摔倒。", "开放时间和公告不一致。"]
+# Visits per facility over the demo's last three months, and the share rated.
+FACILITY_VISITS = (4, 14)
+FACILITY_DAYS = 90
+SHARE_FACILITY_RATED = 0.6
 ANSWERS = ["已与服务机构核实并道歉，下次将提前联系。", "已要求服务机构整改，并补送一次服务。"]
 
 
@@ -187,6 +209,197 @@ def build_demo_evaluations(context: DemoContext) -> None:
     ):
         Responder.objects.filter(pk=row["responder_id"]).update(rating=round(row["mean"], 3))
     context.echo(f"Evaluations: {len(evaluations)} ratings, {len(complaints)} complaints.")
+    # Their own random sources, so the ratings above draw as before.
+    overdue = _overdue_complaints(delivered, workers, random.Random(context.seed * 7919 + 77), now)
+    visits, ratings = _facility_visits(workers, random.Random(context.seed * 7919 + 76), now)
+    context.echo(
+        f"Facilities: {visits} visits, {ratings} ratings; {overdue} complaints left overdue."
+    )
+
+
+def _overdue_complaints(
+    delivered: list[ServiceRequest], workers: dict[str, Any], rng: random.Random, now: dt.datetime
+) -> int:
+    """Two complaints filed nine days ago, investigated but unanswered: past their date."""
+    candidates = [
+        r
+        for r in delivered
+        if r.person is not None
+        and r.person.user is not None
+        and r.person.user.username != demo_username(Role.RESIDENT)
+        and r.community_id in workers
+    ]
+    chosen = rng.sample(candidates, min(2, len(candidates)))
+    with _stamped(Complaint, ComplaintEvent):
+        for request in chosen:
+            assert request.person is not None  # noqa: S101 - filtered above
+            filed = now - dt.timedelta(days=9, hours=rng.uniform(0, 12))
+            complaint = Complaint.objects.create(
+                complainant_id=cast(int, request.person.user_id),  # filtered: has one
+                person=request.person,
+                request=request,
+                community_id=request.community_id,
+                text=rng.choice(COMPLAINTS),
+                state=ComplaintState.INVESTIGATING,
+                respond_by=filed + dt.timedelta(days=7),
+                created_at=filed,
+            )
+            ComplaintEvent.objects.bulk_create(
+                [
+                    ComplaintEvent(
+                        complaint=complaint,
+                        action=ComplaintAction.FILE,
+                        to_state=ComplaintState.RECEIVED,
+                        actor_id=complaint.complainant_id,
+                        at=filed,
+                    ),
+                    ComplaintEvent(
+                        complaint=complaint,
+                        action=ComplaintAction.INVESTIGATE,
+                        from_state=ComplaintState.RECEIVED,
+                        to_state=ComplaintState.INVESTIGATING,
+                        actor_id=workers[request.community_id],
+                        at=filed + dt.timedelta(hours=5),
+                    ),
+                ]
+            )
+    return len(chosen)
+
+
+def _facility_visits(
+    workers: dict[str, Any], rng: random.Random, now: dt.datetime
+) -> tuple[int, int]:
+    """Visits of the community's facilities by its residents with accounts, most rated
+    around the facility's own level; a few complaints against the poorer ones."""
+    facilities = list(
+        Location.objects.filter(
+            location_type=LocationType.PHYSICAL, region__isnull=False, closed_on__isnull=True
+        )
+        .exclude(kind="")
+        .order_by("region_id", "name", "id")
+    )
+    staff: dict[Any, int] = {}
+    for assignment in RoleAssignment.objects.filter(
+        role=Role.PROVIDER_STAFF, organization__isnull=False
+    ).order_by("pk"):
+        staff.setdefault(assignment.organization_id, assignment.user_id)
+    people: dict[str, list[Resident]] = {}
+    for person in (
+        Resident.objects.filter(user__isnull=False, anonymized_at__isnull=True)
+        .select_related("user")
+        .order_by("pk")
+    ):
+        people.setdefault(person.community_id, []).append(person)
+    demo_resident = demo_username(Role.RESIDENT)
+    today = timezone.localdate(now)
+    visits: list[FacilityVisit] = []
+    planned: list[tuple[FacilityVisit, float, Resident]] = []
+    seen: set[tuple[Any, int, dt.date]] = set()
+    complaints: list[Complaint] = []
+    for facility in facilities:
+        assert facility.region_id is not None  # noqa: S101 - filtered above
+        recorder = staff.get(facility.organization_id) or workers.get(facility.region_id)
+        visitors = [
+            p
+            for p in people.get(facility.region_id, [])
+            if p.user and p.user.username != demo_resident
+        ]
+        if recorder is None or not visitors:
+            continue
+        level = rng.uniform(2.3, 3.3) if rng.random() < 1 / 5 else rng.uniform(3.7, 4.8)
+        for _ in range(rng.randint(*FACILITY_VISITS)):
+            person = rng.choice(visitors)
+            on = today - dt.timedelta(days=rng.randint(0, FACILITY_DAYS))
+            if (facility.pk, person.pk, on) in seen:
+                continue
+            seen.add((facility.pk, person.pk, on))
+            at = timezone.make_aware(dt.datetime.combine(on, dt.time(hour=rng.randint(8, 18))))
+            visit = FacilityVisit(
+                facility=facility,
+                person=person,
+                user_id=person.user_id,
+                community_id=facility.region_id,
+                kind=VisitKind.VISIT if rng.random() < 0.8 else VisitKind.BOOKING,
+                on=on,
+                recorded_by_id=recorder if rng.random() < 0.8 else cast(int, person.user_id),
+                created_at=min(at, now),
+            )
+            visits.append(visit)
+            planned.append((visit, level, person))
+        if level < 3.4 and rng.random() < 0.5:
+            complainant = rng.choice(visitors)
+            filed = now - dt.timedelta(days=rng.uniform(20, FACILITY_DAYS))
+            complaints.append(
+                Complaint(
+                    complainant=complainant.user,
+                    person=complainant,
+                    facility=facility,
+                    community_id=facility.region_id,
+                    text=rng.choice(FACILITY_COMPLAINTS),
+                    respond_by=filed + dt.timedelta(days=7),
+                    created_at=filed,
+                )
+            )
+    # The demo resident's visit of yesterday, to rate in the demo.
+    demo = next(
+        (
+            p
+            for group in people.values()
+            for p in group
+            if p.user and p.user.username == demo_resident
+        ),
+        None,
+    )
+    near = [f for f in facilities if demo is not None and f.region_id == demo.community_id]
+    if demo is not None and near:
+        facility = near[0]
+        recorder = staff.get(facility.organization_id) or workers.get(demo.community_id)
+        if recorder is not None:
+            visits.append(
+                FacilityVisit(
+                    facility=facility,
+                    person=demo,
+                    user_id=demo.user_id,
+                    community_id=facility.region_id or demo.community_id,
+                    kind=VisitKind.VISIT,
+                    on=today - dt.timedelta(days=1),
+                    recorded_by_id=recorder,
+                    created_at=now - dt.timedelta(hours=20),
+                )
+            )
+    ratings: list[FacilityRating] = []
+    with _stamped(FacilityVisit, FacilityRating, Complaint, ComplaintEvent):
+        FacilityVisit.objects.bulk_create(visits, batch_size=1000)
+        for visit, level, person in planned:
+            if rng.random() >= SHARE_FACILITY_RATED:
+                continue
+            at = min(visit.created_at + dt.timedelta(hours=rng.uniform(1, 72)), now)
+            if visit.on > timezone.localdate(at):
+                continue
+            overall = _clip(rng.gauss(level, 0.8))
+            ratings.append(
+                FacilityRating(
+                    visit=visit,
+                    rater_id=cast(int, person.user_id),  # only residents with an account
+                    facility_id=visit.facility_id,
+                    community_id=visit.community_id,
+                    priority_group=first_priority_group(person, visit.on),
+                    overall=overall,
+                    comment=rng.choice(FACILITY_COMMENTS[overall]),
+                    by_proxy=False,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+        FacilityRating.objects.bulk_create(ratings, batch_size=1000)
+        Complaint.objects.bulk_create(complaints, batch_size=1000)
+        events: list[ComplaintEvent] = []
+        for complaint in Complaint.objects.filter(
+            pk__in=[c.pk for c in complaints if c.pk]
+        ).order_by("pk"):
+            events += _move(complaint, workers.get(complaint.community_id), rng, now)
+        ComplaintEvent.objects.bulk_create(events, batch_size=1000)
+    return len(visits), len(ratings)
 
 
 def _move(complaint: Complaint, worker_id: int | None, rng: Any, now: dt.datetime) -> list:

@@ -25,6 +25,12 @@ Choices, written down because they move numbers:
   request it was filed against. Complaints are not split by priority group (a
   complaint carries no group), so group rows have none. An entity with complaints
   and no evaluations gets a row with n = 0 so the complaints stay visible.
+- The facility index reads facility ratings (`FacilityRating`, facilities.py), not
+  evaluations of requests: the same figures, by facility. Its prior is the mean of all
+  facility ratings of the period (within `region_code`), as for the service index;
+  needs met has no figure (a facility rating asks no such question); complaints are
+  those filed against the facility. The region is the rating's community (the
+  facility's, else the visitor's).
 """
 
 from __future__ import annotations
@@ -44,10 +50,12 @@ from django.utils.translation import gettext_lazy as _
 from linli.accounts.choices import Role
 
 from . import scores
-from .models import Complaint, Evaluation
+from .models import Complaint, Evaluation, FacilityRating
 
-Kind = Literal["provider", "responder", "community", "service"]
-KINDS: tuple[Kind, ...] = ("provider", "responder", "community", "service")
+Kind = Literal["provider", "responder", "community", "service", "facility"]
+# Kinds computed from evaluations of requests; "facility" reads facility ratings.
+EVALUATION_KINDS: tuple[Kind, ...] = ("provider", "responder", "community", "service")
+KINDS: tuple[Kind, ...] = (*EVALUATION_KINDS, "facility")
 
 # The evaluation column each kind groups by.
 KEY_FIELDS: dict[str, str] = {
@@ -55,6 +63,7 @@ KEY_FIELDS: dict[str, str] = {
     "responder": "responder_id",
     "community": "community_id",
     "service": "service_id",
+    "facility": "facility_id",  # of FacilityRating
 }
 
 # How a complaint is attributed to each kind (see the module's docstring).
@@ -65,6 +74,7 @@ COMPLAINT_KEYS: dict[str, Any] = {
     "responder": Coalesce("responder_id", "request__responder_id"),
     "community": F("community_id"),
     "service": F("request__service_id"),
+    "facility": F("facility_id"),
 }
 
 
@@ -196,6 +206,27 @@ def load_columns(
     )
 
 
+def load_facility_columns(start: dt.datetime, end: dt.datetime, region_code: str | None) -> Columns:
+    """One query: facility, overall and priority group of the period's facility ratings."""
+    rows = list(
+        FacilityRating.objects.filter(_period_q(start, end, region_code))
+        .order_by()
+        .values_list("facility_id", "overall", "priority_group")
+    )
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * 3
+    count = len(rows)
+    del rows
+    keys, labels = factorize(columns[0], count)
+    return Columns(
+        keys={"facility": keys},
+        labels={"facility": labels},
+        service=np.full(count, -1, dtype=np.int64),
+        overall=np.fromiter(columns[1], dtype=np.float64, count=count),
+        need=np.full(count, np.nan),
+        group=np.array(columns[2], dtype=object).astype(str),
+    )
+
+
 def _complaint_counts(
     kind: str, start: dt.datetime, end: dt.datetime, region_code: str | None
 ) -> dict[Any, int]:
@@ -306,7 +337,7 @@ def indices_from_columns(
 ) -> Indices:
     """The indices of one kind from loaded columns (no database access)."""
     keys, labels = columns.keys[kind], columns.labels[kind]
-    if kind == "service":
+    if kind in ("service", "facility"):
         grand = float(columns.overall.mean()) if len(columns.overall) else np.nan
         prior = np.full(len(keys), grand)
     else:
@@ -349,7 +380,10 @@ def compute_indices(
     if kind not in KEY_FIELDS:
         raise ValueError(f"unknown kind of index: {kind!r}")
     start, end = _moment(period_start), _moment(period_end)
-    columns = load_columns(start, end, region_code, (kind,))
+    if kind == "facility":
+        columns = load_facility_columns(start, end, region_code)
+    else:
+        columns = load_columns(start, end, region_code, (kind,))
     return indices_from_columns(
         kind,
         columns,
@@ -367,14 +401,16 @@ def compute_all_indices(
     period_end: dt.date | dt.datetime,
     region_code: str | None = None,
 ) -> dict[str, Indices]:
-    """All four kinds from one load of the evaluations (plus one complaint query per kind)."""
+    """Every kind: one load of the evaluations, one of the facility ratings, and one
+    complaint query per kind."""
     start, end = _moment(period_start), _moment(period_end)
-    columns = load_columns(start, end, region_code, KINDS)
+    columns = load_columns(start, end, region_code, EVALUATION_KINDS)
+    facility_columns = load_facility_columns(start, end, region_code)
     weight = prior_weight()
     return {
         kind: indices_from_columns(
             kind,
-            columns,
+            facility_columns if kind == "facility" else columns,
             complaints=_complaint_counts(kind, start, end, region_code),
             weight=weight,
             start=start,

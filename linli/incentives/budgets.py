@@ -5,10 +5,20 @@ Residents propose during `proposals`; the community worker costs each proposal o
 finds it infeasible (during proposals or review); verified residents of the
 community vote once during `voting`; the result is computed by both rules from the
 ballots (equal_shares.py) and the worker publishes one of them.
+
+Dates: `proposals_until` and `voting_until` are local dates (TIME_ZONE), inclusive: a
+proposal sent or a ballot cast on that day counts, the next day it is refused with the
+reason. A periodic job (jobs.py) closes every vote whose `voting_until` has passed. At
+close the ballots are rewritten in a random order under fresh random keys, so not even
+the physical order of rows in the table follows the order of casting.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import random
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -32,6 +42,8 @@ from . import access
 from .choices import NEXT_STATE, BudgetState, Feasibility, Rule
 from .equal_shares import Line, Outcome, Why, equal_shares, greedy
 from .models import Ballot, BallotReceipt, Budget, Proposal
+
+logger = logging.getLogger(__name__)
 
 
 def _money(value: Any, field: str) -> Decimal:
@@ -60,6 +72,27 @@ def _require_state(budget: Budget, *states: str, field: str = "state") -> None:
                 ]
             }
         )
+
+
+def proposals_closed_on(budget: Budget, today: dt.date | None = None) -> dt.date | None:
+    """The date proposals closed, when `proposals_until` has passed; None while open."""
+    today = today or timezone.localdate()
+    if budget.proposals_until is not None and today > budget.proposals_until:
+        return budget.proposals_until
+    return None
+
+
+def voting_closed_on(budget: Budget, today: dt.date | None = None) -> dt.date | None:
+    """The date voting closed, when `voting_until` has passed; None while open."""
+    today = today or timezone.localdate()
+    if budget.voting_until is not None and today > budget.voting_until:
+        return budget.voting_until
+    return None
+
+
+def _require_date(closed_on: dt.date | None, field: str, text: str) -> None:
+    if closed_on is not None:
+        raise ValidationFailed(fields={field: [text % {"date": closed_on.isoformat()}]})
 
 
 # --- services ---------------------------------------------------------------------------
@@ -112,6 +145,11 @@ def proposal_submit(
     if access.resident_of(actor, budget.community_id) is None:
         raise PermissionDenied(_("Only residents of the community can propose projects."))
     _require_state(budget, BudgetState.PROPOSALS)
+    _require_date(
+        proposals_closed_on(budget),
+        "proposals_until",
+        _("Proposals were taken until %(date)s; this one came too late."),
+    )
     errors: dict[str, list[str]] = {}
     if not title.strip():
         errors["title"] = [_("Give the project a title.")]
@@ -219,6 +257,11 @@ def ballot_cast(*, actor: User, budget: Budget, approvals: list[int]) -> BallotR
             % {"community": budget.community.display_name}
         )
     _require_state(budget, BudgetState.VOTING)
+    _require_date(
+        voting_closed_on(budget),
+        "voting_until",
+        _("Voting ended on %(date)s; ballots are no longer taken."),
+    )
     if BallotReceipt.objects.filter(budget=budget, voter=actor).exists():
         raise Conflict(_("You have already voted on this budget: one ballot per person."))
     chosen = sorted({int(a) for a in approvals})
@@ -246,12 +289,52 @@ def ballot_cast(*, actor: User, budget: Budget, approvals: list[int]) -> BallotR
     return receipt
 
 
+def _shuffle_ballots(budget: Budget) -> int:
+    """Delete the budget's ballots and insert them again in a random order with fresh
+    uuid4 keys (the caller holds the budget's lock, in one transaction): the heap order
+    of rows, which follows insertion, no longer follows the order of casting."""
+    approvals = list(
+        Ballot.objects.filter(budget=budget).order_by().values_list("approvals", flat=True)
+    )
+    random.SystemRandom().shuffle(approvals)
+    Ballot.objects.filter(budget=budget).delete()
+    Ballot.objects.bulk_create(
+        [Ballot(id=uuid.uuid4(), budget=budget, approvals=chosen) for chosen in approvals],
+        batch_size=1000,
+    )
+    return len(approvals)
+
+
 @transaction.atomic
 def budget_close(*, actor: User | None, budget: Budget) -> Budget:
+    """Close the vote (the community's workers, or the system when voting_until passed)
+    and rewrite the ballots in a random order."""
     budget = _advance(actor, budget, BudgetState.CLOSED)
     budget.closed_at = timezone.now()
     budget.save(update_fields=["state", "closed_at"])
+    _shuffle_ballots(budget)
     return budget
+
+
+def budgets_close_due(today: dt.date | None = None) -> dict[str, int]:
+    """Close every vote whose voting_until has passed, each in its own transaction (the
+    system acts, as a periodic job). Idempotent: a closed budget is no longer voting."""
+    today = today or timezone.localdate()
+    closed = failed = 0
+    due = Budget.objects.filter(state=BudgetState.VOTING, voting_until__lt=today).order_by("pk")
+    for budget in due:
+        try:
+            budget_close(actor=None, budget=budget)
+            closed += 1
+        except ValidationFailed:
+            # Closed by its worker between the query and the lock: nothing left to do.
+            continue
+        except Exception:
+            failed += 1
+            logger.exception("Could not close the vote of budget %s", budget.pk)
+    if failed:
+        raise RuntimeError(f"closed {closed}, {failed} could not be closed")
+    return {"closed": closed}
 
 
 @transaction.atomic

@@ -28,3 +28,25 @@ class Feasibility(models.TextChoices):
 class Rule(models.TextChoices):
     GREEDY = "greedy", _("Most votes first (greedy)")
     EQUAL_SHARES = "equal_shares", _("Method of equal shares")
+
+
+class PoolState(models.TextChoices):
+    """A fund pool is a draft (re-run at will) until an official approves it; approved
+    pools and their lines never change (the database refuses it, see migration 0002)."""
+
+    DRAFT = "draft", _("Draft")
+    APPROVED = "approved", _("Approved")
+
+
+class QualitySource(models.TextChoices):
+    """Where a provider's quality figure came from."""
+
+    INDICES = "indices", _("Satisfaction index of the period")
+    PRIOR = "prior", _("Prior: no evaluation in the period")
+    NEUTRAL = "neutral", _("Middle of the scale: nothing evaluated in the region")
+
+
+class PoolBound(models.TextChoices):
+    FREE = "", _("In proportion to weight")
+    FLOOR = "floor", _("Raised to the floor")
+    CAP = "cap", _("Held at the cap")

@@ -1,6 +1,7 @@
 """Demo participatory budgets in the demo community worker's community: one run from
 proposals to a result published under equal shares, one open for voting (the demo
-resident has not voted yet, so they can).
+resident has not voted yet, so they can). Demo fund pools for the demo street: last
+quarter's approved, this quarter's a draft the street official can dry-run.
 
 Voters are residents of the community with an account: the demo gives accounts (no
 password, usernames `pb_voter_<record>`) to some adults there, as residents who signed
@@ -9,13 +10,16 @@ up would have.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 
 from linli.accounts.choices import Role
 from linli.accounts.demo import demo_username
 from linli.accounts.models import RoleAssignment, User
+from linli.core.errors import ValidationFailed
 from linli.core.registry import DemoContext, demo_step
 from linli.regions.models import Region
 from linli.residents.models import Resident
@@ -31,7 +35,8 @@ from .budgets import (
     proposal_submit,
 )
 from .choices import Rule
-from .models import Budget
+from .funds import pool_approve, pool_create, pool_dry_run
+from .models import Budget, FundPool
 
 # title, kind, cost in yuan (None: not feasible, with the reason), popularity.
 Project = tuple[str, str, int | None, float]
@@ -167,3 +172,68 @@ def build_demo_budgets(context: DemoContext) -> None:
         skip=resident,
     )
     context.echo("  2 participatory budgets (one published, one voting)")
+
+
+def _quarter(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of `day`'s calendar quarter."""
+    first = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    following = (
+        dt.date(first.year + 1, 1, 1)
+        if first.month == 10
+        else dt.date(first.year, first.month + 3, 1)
+    )
+    return first, following - dt.timedelta(days=1)
+
+
+# After the evaluations (order 90): the pools are weighted by their indices.
+@demo_step(name="incentive_funds", order=100)
+def build_demo_funds(context: DemoContext) -> None:
+    """Fund pools of the demo street: last quarter's approved, this quarter's a draft."""
+    official = User.objects.filter(username=demo_username(Role.STREET_OFFICIAL)).first()
+    if official is None:
+        return
+    held = RoleAssignment.objects.filter(user=official, role=Role.STREET_OFFICIAL).first()
+    if held is None or held.region is None:
+        return
+    street = held.region
+    this_start, this_end = _quarter(timezone.localdate())
+    last_start, last_end = _quarter(this_start - dt.timedelta(days=1))
+    made = []
+    for title, start, end, approve in (
+        (
+            f"{last_start.year}年第{(last_start.month + 2) // 3}季度为老服务激励资金",
+            last_start,
+            last_end,
+            True,
+        ),
+        (
+            f"{this_start.year}年第{(this_start.month + 2) // 3}季度为老服务激励资金",
+            this_start,
+            this_end,
+            False,
+        ),
+    ):
+        floor = Decimal(2000)
+        pool = pool_create(
+            actor=official,
+            region=street,
+            title=title,
+            period_start=start,
+            period_end=end,
+            amount=Decimal(50000),
+            floor=floor,
+            cap=Decimal(15000),
+        )
+        try:
+            plan = pool_dry_run(actor=official, pool=pool)
+        except ValidationFailed:
+            # More providers than floors the pool can pay: no floor rather than no pool.
+            FundPool.objects.filter(pk=pool.pk).update(floor=0)
+            pool.refresh_from_db()
+            plan = pool_dry_run(actor=official, pool=pool)
+        if approve and plan.lines:
+            pool_approve(actor=official, pool=pool, fingerprint=plan.fingerprint)
+        made.append(pool)
+    context.echo(
+        f"  {len(made)} fund pools for {street.name} (last quarter approved, this one draft)"
+    )

@@ -130,6 +130,22 @@ def empty_the_volunteers_app() -> None:
         model._default_manager.all().delete()
 
 
+def empty_the_fund_pools() -> None:
+    """Approved allocations are immutable: on PostgreSQL their triggers refuse DELETE, so
+    the tables are emptied as a whole (TRUNCATE fires no row triggers)."""
+    from django.db import connection
+
+    from linli.incentives.models import FundAllocation, FundPool
+
+    if connection.vendor == "postgresql":
+        tables = f"{FundAllocation._meta.db_table}, {FundPool._meta.db_table}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables}")
+        return
+    FundAllocation.objects.all().delete()
+    FundPool.objects.all().delete()
+
+
 def test_the_demo_is_repeatable_from_its_seed(monkeypatch):
     from django.db.models import Model
     from django.utils import timezone
@@ -151,12 +167,19 @@ def test_the_demo_is_repeatable_from_its_seed(monkeypatch):
     build(seed=11, scale="small")
     first = snapshot()
     empty_the_volunteers_app()
+    empty_the_fund_pools()
     # Children before what they point at (the region tree protects itself).
-    from linli.evaluations.models import Complaint, ComplaintEvent, Evaluation
+    from linli.evaluations.models import (
+        Complaint,
+        ComplaintEvent,
+        Evaluation,
+        FacilityRating,
+        FacilityVisit,
+    )
     from linli.incentives.models import Ballot, BallotReceipt, Budget, Proposal
 
     dependents: list[type[Model]] = [Ballot, BallotReceipt, Proposal, Budget]
-    dependents += [ComplaintEvent, Complaint, Evaluation]
+    dependents += [ComplaintEvent, Complaint, Evaluation, FacilityRating, FacilityVisit]
     dependents += [Escalation, Assignment, RequestEvent, ServiceRequest]
     dependents += [DispatchRound, Responder]
     dependents += [Relation, Resident, Household, PriorityTally]
@@ -182,6 +205,7 @@ def test_a_second_build_adds_nothing():
         "volunteers",
         "participatory_budgets",
         "evaluations",
+        "incentive_funds",
     ]
     count = Region.objects.count()
     assert build(scale="small") == []

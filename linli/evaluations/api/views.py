@@ -25,14 +25,19 @@ from linli.core.errors import NotFound, PermissionDenied
 from linli.directory.models import Location, Organization
 from linli.regions.models import Region
 from linli.requests.models import Responder, ServiceRequest
+from linli.residents.models import Resident
 
-from .. import selectors, services
-from ..choices import ComplaintAction, ComplaintState, NeedMet, allowed_actions
-from ..models import Complaint, Evaluation
+from .. import facilities, selectors, services
+from ..choices import ComplaintAction, ComplaintState, NeedMet, VisitKind, allowed_actions
+from ..models import Complaint, Evaluation, FacilityRating, FacilityVisit
 
 NEED_MET = ", ".join(NeedMet.values)
 STATES = ", ".join(ComplaintState.values)
-ACTIONS = ", ".join(a for a in ComplaintAction.values if a != ComplaintAction.FILE)
+# Filing has its own endpoint; escalations are the job's (jobs.py), not a person's move.
+MOVES = [
+    a for a in ComplaintAction.values if a not in (ComplaintAction.FILE, ComplaintAction.ESCALATE)
+]
+ACTIONS = ", ".join(MOVES)
 
 
 def _user(request: Request) -> User:
@@ -282,7 +287,7 @@ class ComplaintTransitionApi(APIView):
     @extend_schema_serializer(component_name="ComplaintTransition")
     class InputSerializer(serializers.Serializer):
         action = serializers.ChoiceField(
-            choices=[a for a in ComplaintAction.values if a != ComplaintAction.FILE],
+            choices=MOVES,
             help_text=ACTIONS,
         )
         answer = serializers.CharField(required=False, allow_blank=True, default="")
@@ -303,6 +308,205 @@ class ComplaintTransitionApi(APIView):
         return Response(ComplaintSerializer(complaint).data)
 
 
+# --- facility visits and ratings -------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="FacilityRating")
+class FacilityRatingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    visit = serializers.IntegerField(source="visit_id")
+    facility = serializers.UUIDField(source="facility_id")
+    facility_name = serializers.CharField(source="facility.name")
+    community = serializers.CharField(source="community_id")
+    overall = serializers.IntegerField(help_text="1 to 5")
+    comment = serializers.SerializerMethodField(help_text="empty when hidden by a moderator")
+    comment_hidden = serializers.BooleanField()
+    hidden_reason = serializers.CharField(help_text="why a moderator hid the comment")
+    by_proxy = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    editable_until = serializers.SerializerMethodField()
+
+    def get_comment(self, obj: FacilityRating) -> str:
+        return "" if obj.comment_hidden else obj.comment
+
+    def get_editable_until(self, obj: FacilityRating) -> dt.datetime:
+        return obj.created_at + dt.timedelta(hours=services.edit_hours())
+
+
+@extend_schema_serializer(component_name="FacilityVisit")
+class FacilityVisitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    facility = serializers.UUIDField(source="facility_id")
+    facility_name = serializers.CharField(source="facility.name")
+    person = serializers.IntegerField(source="person_id", help_text="resident record number")
+    kind = serializers.CharField(help_text=", ".join(VisitKind.values))
+    on = serializers.DateField()
+    rate_from = serializers.SerializerMethodField()
+    rate_until = serializers.SerializerMethodField()
+    rated = serializers.SerializerMethodField()
+
+    def get_rate_from(self, obj: FacilityVisit) -> dt.date:
+        return facilities.rate_from(obj)
+
+    def get_rate_until(self, obj: FacilityVisit) -> dt.date:
+        return facilities.rate_until(obj)
+
+    def get_rated(self, obj: FacilityVisit) -> bool:
+        return FacilityRating.objects.filter(visit_id=obj.pk).exists()
+
+
+def _found(model: Any, field: str, value: Any, key: str = "pk") -> Any:
+    """The row named by an input field, or a 400 naming the field."""
+    found = model.objects.filter(**{key: value}).first()
+    if found is None:
+        raise serializers.ValidationError({field: [_("Not found.")]})
+    return found
+
+
+class FacilityVisitListApi(generics.GenericAPIView):
+    """GET: the caller's visits and bookings (and those of whom they are a proxy for),
+    newest first. POST: the facility's staff (or a community worker) records a visit;
+    a booking for that day becomes the visit."""
+
+    filter_backends: list = []
+    queryset = FacilityVisit.objects.none()
+
+    @extend_schema_serializer(component_name="FacilityVisitInput")
+    class InputSerializer(serializers.Serializer):
+        facility = serializers.UUIDField()
+        person = serializers.IntegerField(help_text="resident record number")
+        on = serializers.DateField(required=False, allow_null=True, help_text="default today")
+
+    @extend_schema(responses=FacilityVisitSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(facilities.visits_of(_user(request))) or []
+        return self.get_paginated_response(FacilityVisitSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: FacilityVisitSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        visit = facilities.facility_visit_record(
+            actor=_user(request),
+            facility=_found(Location, "facility", values["facility"]),
+            person=_found(Resident, "person", values["person"]),
+            on=values.get("on"),
+        )
+        return Response(FacilityVisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+
+class FacilityBookingApi(APIView):
+    """POST: a resident books a facility for a day (today or later, up to 90 days ahead),
+    for themselves."""
+
+    @extend_schema_serializer(component_name="FacilityBookingInput")
+    class InputSerializer(serializers.Serializer):
+        facility = serializers.UUIDField()
+        on = serializers.DateField()
+
+    @extend_schema(request=InputSerializer, responses={201: FacilityVisitSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        visit = facilities.facility_booking_create(
+            actor=_user(request),
+            facility=_found(Location, "facility", data.validated_data["facility"]),
+            on=data.validated_data["on"],
+        )
+        return Response(FacilityVisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+
+class FacilityRatingListApi(generics.GenericAPIView):
+    """GET: the caller's facility ratings. POST: rate a visit (the visitor or their proxy,
+    once, from the visit's date until the window closes)."""
+
+    filter_backends: list = []
+    queryset = FacilityRating.objects.none()
+
+    @extend_schema_serializer(component_name="FacilityRatingInput")
+    class InputSerializer(serializers.Serializer):
+        visit = serializers.IntegerField(help_text="the visit or booking rated")
+        overall = serializers.IntegerField(help_text="1 to 5")
+        comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(responses=FacilityRatingSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        found = FacilityRating.objects.filter(rater=_user(request)).select_related("facility")
+        page = self.paginate_queryset(found) or []
+        return self.get_paginated_response(FacilityRatingSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: FacilityRatingSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        rating = facilities.facility_rating_submit(
+            actor=_user(request),
+            visit=_found(FacilityVisit, "visit", values["visit"]),
+            overall=values["overall"],
+            comment=values["comment"],
+        )
+        return Response(FacilityRatingSerializer(rating).data, status=status.HTTP_201_CREATED)
+
+
+def _facility_rating(user: User, pk: int) -> FacilityRating:
+    rating = (
+        FacilityRating.objects.select_related("facility", "visit__person").filter(pk=pk).first()
+    )
+    if rating is None or not (
+        rating.rater_id == user.pk
+        or facilities.may_rate_visit(user, rating.visit)
+        or services.is_moderator(user, rating.community_id)
+    ):
+        raise NotFound()
+    return rating
+
+
+class FacilityRatingDetailApi(APIView):
+    """GET: one facility rating (its rater, the visitor's proxy, or the community's
+    moderators). PATCH: change the score or comment, within the edit hours."""
+
+    @extend_schema_serializer(component_name="FacilityRatingChange")
+    class InputSerializer(serializers.Serializer):
+        overall = serializers.IntegerField(required=False, help_text="1 to 5")
+        comment = serializers.CharField(required=False, allow_blank=True)
+
+    @extend_schema(responses=FacilityRatingSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(FacilityRatingSerializer(_facility_rating(_user(request), pk)).data)
+
+    @extend_schema(request=InputSerializer, responses=FacilityRatingSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        rating = _facility_rating(_user(request), pk)
+        data = self.InputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        rating = facilities.facility_rating_edit(
+            actor=_user(request), rating=rating, changes=dict(data.validated_data)
+        )
+        return Response(FacilityRatingSerializer(rating).data)
+
+
+class FacilityRatingHideCommentApi(APIView):
+    """POST: a moderator (a community worker of the community) hides the comment, saying
+    why; the score still counts."""
+
+    @extend_schema_serializer(component_name="FacilityRatingHideComment")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses=FacilityRatingSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        rating = _facility_rating(_user(request), pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = facilities.facility_rating_hide_comment(
+            actor=_user(request), rating=rating, reason=data.validated_data["reason"]
+        )
+        return Response(FacilityRatingSerializer(rating).data)
+
+
 urlpatterns = [
     path("evaluations/", EvaluationListApi.as_view(), name="evaluation-list"),
     path("evaluations/<int:pk>", EvaluationDetailApi.as_view(), name="evaluation-detail"),
@@ -317,5 +521,18 @@ urlpatterns = [
         "complaints/<int:pk>/transitions",
         ComplaintTransitionApi.as_view(),
         name="complaint-transitions",
+    ),
+    path("facility-visits/", FacilityVisitListApi.as_view(), name="facility-visit-list"),
+    path("facility-bookings/", FacilityBookingApi.as_view(), name="facility-booking-create"),
+    path("facility-ratings/", FacilityRatingListApi.as_view(), name="facility-rating-list"),
+    path(
+        "facility-ratings/<int:pk>",
+        FacilityRatingDetailApi.as_view(),
+        name="facility-rating-detail",
+    ),
+    path(
+        "facility-ratings/<int:pk>/hide-comment",
+        FacilityRatingHideCommentApi.as_view(),
+        name="facility-rating-hide-comment",
     ),
 ]

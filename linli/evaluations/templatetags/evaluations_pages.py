@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
-from linli.accounts.selectors import user_scope
+from linli.accounts.selectors import staff_organizations, user_scope
 from linli.residents.selectors import residents_acted_for
 
 from ..selectors import complaints_in_scope
@@ -45,5 +45,24 @@ def evaluations_pages(user: Any) -> list[dict[str, str]]:
                 _("Complaints to answer"),
                 _("Investigate, answer, and close with the resident."),
             )
+        )
+    if not user_scope(user).is_empty or residents_acted_for(user).exists():
+        pages.append(
+            _page(
+                "scorecards",
+                _("Community scorecards"),
+                _("Coverage, timeliness, satisfaction and needs met, with ranks."),
+            )
+        )
+    for organization_id, name in staff_organizations(user).values_list(
+        "organization_id", "organization__name"
+    ):
+        pages.append(
+            {
+                "url": reverse("evaluations:provider_scores", args=[organization_id]),
+                "label": _("Scores of %(name)s") % {"name": name},
+                "summary": _("Your satisfaction index, per service, with the formula worked out."),
+                "name": "provider_scores",
+            }
         )
     return pages

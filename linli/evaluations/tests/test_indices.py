@@ -321,7 +321,7 @@ def test_loading_takes_one_query_per_table(community, django_assert_num_queries)
     rate([5, 4, 3], community=community, service=service, organization=OrganizationFactory.create())
     with django_assert_num_queries(2):  # evaluations, complaints
         compute_indices(kind="provider", period_start=START, period_end=END)
-    with django_assert_num_queries(5):  # evaluations once, complaints per kind
+    with django_assert_num_queries(7):  # evaluations, facility ratings, complaints per kind
         compute_all_indices(period_start=START, period_end=END)
 
 
@@ -414,3 +414,16 @@ def test_flags_many_ratings_bursts_and_own_staff(community, settings):
 def test_no_flags_without_evaluations(db):
     assert flags_for(period_start=START, period_end=END) == []
     assert compute_indices(kind="responder", period_start=START, period_end=END).rows == []
+
+
+def test_quality_is_smoothed_less_the_complaint_penalty_floored_at_one():
+    # 4.6 with one complaint per ten rated requests and a penalty of 2: 4.6 − 0.2 = 4.4;
+    # a missing rate costs nothing; 1.5 − 2 × 0.5 = 0.5 is floored at 1; no mean stays NaN.
+    got = scores.quality([4.6, 4.6, 1.5, np.nan], [0.1, np.nan, 0.5, 0.2], 2.0)
+    assert got[0] == pytest.approx(4.4, abs=1e-12)
+    assert got[1] == pytest.approx(4.6, abs=1e-12)
+    assert got[2] == 1.0
+    assert math.isnan(got[3])
+    assert scores.quality([4.6], [0.1], 0.0)[0] == pytest.approx(4.6, abs=1e-12)
+    with pytest.raises(ValueError, match="negative"):
+        scores.quality([4.0], [0.1], -1.0)

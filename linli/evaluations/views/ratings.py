@@ -27,8 +27,15 @@ from linli.requests.services import is_served
 from linli.residents.choices import RelationKind
 
 from .. import selectors, services
-from ..choices import ComplaintAction, ComplaintState, NeedMet, allowed_actions
-from ..models import SCORE_FIELDS, Complaint, Evaluation
+from ..choices import (
+    OPEN_COMPLAINT_STATES,
+    ComplaintAction,
+    ComplaintState,
+    EscalationLevel,
+    NeedMet,
+    allowed_actions,
+)
+from ..models import SCORE_FIELDS, Complaint, ComplaintEvent, Evaluation
 
 STARS = (1, 2, 3, 4, 5)
 
@@ -220,11 +227,29 @@ def complaints_handle(request: HttpRequest) -> HttpResponse:
         found.order_by("respond_by", "id")[:200],
         key=lambda c: (c.state in (ComplaintState.ANSWERED, ComplaintState.CLOSED), c.respond_by),
     )
+    now = timezone.now()
+    # Who has been told of an overdue complaint (jobs.escalate_complaints): its top level.
+    escalated: dict[int, int] = {}
+    for complaint_id, level in ComplaintEvent.objects.filter(
+        complaint_id__in=[c.pk for c in rows], action=ComplaintAction.ESCALATE
+    ).values_list("complaint_id", "level"):
+        escalated[complaint_id] = max(escalated.get(complaint_id, 0), level or 0)
     return render(
         request,
         "evaluations/complaints_handle.html",
         {
-            "rows": [(c, allowed_actions(c.state)) for c in rows],
+            "rows": [
+                (
+                    c,
+                    allowed_actions(c.state),
+                    c.state in OPEN_COMPLAINT_STATES and c.respond_by < now,
+                    EscalationLevel(escalated[c.pk]).label if c.pk in escalated else "",
+                )
+                for c in rows
+            ],
+            "overdue_count": sum(
+                1 for c in rows if c.state in OPEN_COMPLAINT_STATES and c.respond_by < now
+            ),
             "states": ComplaintState.choices,
             "state": state,
             "actions": ComplaintAction,

@@ -1,5 +1,5 @@
 """API of the incentives app, one module per subject."""
 
-from . import budgets
+from . import budgets, funds
 
-urlpatterns = [*budgets.urlpatterns]
+urlpatterns = [*budgets.urlpatterns, *funds.urlpatterns]

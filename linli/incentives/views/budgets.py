@@ -31,6 +31,8 @@ from ..budgets import (
     has_voted,
     proposal_review,
     proposal_submit,
+    proposals_closed_on,
+    voting_closed_on,
 )
 from ..choices import NEXT_STATE, BudgetState, Feasibility, Rule
 from ..models import Budget, Proposal
@@ -94,12 +96,17 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return HttpResponseRedirect(reverse("incentives:budget", args=[budget.pk]))
     keeper = access.keeps_community(user, budget.community_id)
+    proposals_closed = proposals_closed_on(budget)
+    voting_closed = voting_closed_on(budget)
     context: dict[str, Any] = {
         "budget": budget,
         "proposals": budget.proposals.all(),
         "keeper": keeper,
         "may_propose": budget.state == BudgetState.PROPOSALS
+        and proposals_closed is None
         and access.resident_of(user, budget.community_id) is not None,
+        "proposals_closed_on": proposals_closed if budget.state == BudgetState.PROPOSALS else None,
+        "voting_closed_on": voting_closed if budget.state == BudgetState.VOTING else None,
         "may_review": keeper and budget.state in (BudgetState.PROPOSALS, BudgetState.REVIEW),
         "next_state": NEXT_STATE.get(budget.state),
         "next_label": BudgetState(NEXT_STATE[budget.state]).label
@@ -185,10 +192,12 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("Your ballot was cast. It is secret: nobody can see what you chose.")
             )
             return HttpResponseRedirect(reverse("incentives:budget", args=[budget.pk]))
+    voting_closed = voting_closed_on(budget) if budget.state == BudgetState.VOTING else None
     context = {
         "budget": budget,
         "proposals": budget.proposals.filter(feasibility=Feasibility.FEASIBLE),
-        "open": budget.state == BudgetState.VOTING,
+        "open": budget.state == BudgetState.VOTING and voting_closed is None,
+        "voting_closed_on": voting_closed,
         "eligible": access.resident_of(_user(request), budget.community_id) is not None,
         "has_voted": has_voted(_user(request), budget),
         "chosen": chosen,
