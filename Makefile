@@ -6,7 +6,7 @@ VENV := .venv
 UV := $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
 LINLI := $(VENV)/bin/linli
 
-.PHONY: demo test install serve lint types messages bench
+.PHONY: demo test install serve lint types messages bench bench-planning bench-tools
 
 demo: install
 	$(LINLI) migrate
@@ -57,3 +57,12 @@ bench: install
 	$(VENV)/bin/python benchmarks/timebank_transfers.py
 	$(VENV)/bin/python benchmarks/evaluation_indices.py
 	$(VENV)/bin/python benchmarks/participatory_budget.py
+
+# The planning engine beside the tools a planner would otherwise use (networkx, pandana,
+# PySAL access, spopt): they live in the `bench` dependency group, not in the runtime.
+bench-planning: bench-tools
+	$(VENV)/bin/python benchmarks/planning_access.py
+	$(VENV)/bin/python benchmarks/planning_siting.py
+
+bench-tools: install
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --inexact --group bench --python $(VENV)/bin/python

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("linli.evaluations.api.urls")),
     path("", include("linli.incentives.api.urls")),
     path("", include("linli.notifications.api.urls")),
+    path("", include("linli.planning.api.urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("open311/v2/", include("linli.requests.open311.urls")),
     path("regions/", include("linli.regions.urls")),
     path("inbox/", include("linli.notifications.urls")),
+    path("planning/", include("linli.planning.urls")),
     path("", include("linli.requests.urls")),
     path("", include("linli.volunteers.urls")),
     path("", include("linli.evaluations.urls")),

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "linli.incentives",
     "linli.evaluations",
     "linli.notifications",
+    "linli.planning",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,5 @@
+"""API of the planning app."""
+
+from .views import urlpatterns
+
+__all__ = ["urlpatterns"]

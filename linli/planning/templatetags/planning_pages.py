@@ -1,0 +1,30 @@
+"""The planning pages a user may open, for the home page's links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from ..selectors import planning_scope
+
+register = template.Library()
+
+
+@register.simple_tag
+def planning_pages(user: Any) -> list[dict[str, str]]:
+    """Each page: its address, its name, and one line on what it is for."""
+    if not getattr(user, "is_authenticated", False) or planning_scope(user).is_empty:
+        return []
+    return [
+        {
+            "url": reverse("planning:dashboard"),
+            "label": _("Plan indicators"),
+            "summary": _(
+                "How far each community is from the plan's targets, and which lack a facility."
+            ),
+            "name": "dashboard",
+        }
+    ]

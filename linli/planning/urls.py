@@ -1,0 +1,5 @@
+"""Pages of the planning app (mounted at /planning/)."""
+
+from .views import app_name, urlpatterns
+
+__all__ = ["app_name", "urlpatterns"]
