@@ -1,5 +1,7 @@
-"""Pages of the planning app (mounted at /planning/)."""
+"""Pages of the planning app (mounted at /planning/), one module per subject (views/)."""
 
-from .views import app_name, urlpatterns
+from .views import dashboard
 
-__all__ = ["app_name", "urlpatterns"]
+app_name = "planning"
+
+urlpatterns = [*dashboard.urlpatterns]

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET
 
 from linli.core.errors import LinliError
 
-from . import selectors
-from .choices import TrendStep
+from .. import selectors
+from ..choices import TrendStep
 
 
 @login_required
@@ -50,7 +50,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {"board": board, "values": values, "trend_steps": TrendStep.choices},
     )
 
-
-app_name = "planning"
 
 urlpatterns = [path("", dashboard, name="dashboard")]

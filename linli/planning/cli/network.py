@@ -1,0 +1,1 @@
+"""`linli network import-osm` and `linli network generate`."""

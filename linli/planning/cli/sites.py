@@ -1,0 +1,1 @@
+"""`linli plan sites`: where to build next."""

@@ -1,0 +1,1 @@
+"""Pages of the planning app, one module per subject."""
