@@ -36,14 +36,37 @@ def evaluations_pages(user: Any) -> list[dict[str, str]]:
                 _("Not satisfied with a service? Say so; you will get an answer."),
             )
         )
-    if not user_scope(user, roles=RESIDENT_KEEPER_ROLES).is_empty or (
-        complaints_in_scope(user).exists()
-    ):
+    if residents_acted_for(user).exists():
+        pages.append(
+            _page(
+                "facilities_visited",
+                _("Places I visited"),
+                _("Book a facility, and rate the ones you used."),
+            )
+        )
+    keeper = not user_scope(user, roles=RESIDENT_KEEPER_ROLES).is_empty
+    if keeper or complaints_in_scope(user).exists():
         pages.append(
             _page(
                 "complaints_handle",
                 _("Complaints to answer"),
                 _("Investigate, answer, and close with the resident."),
+            )
+        )
+    if keeper:
+        pages.append(
+            _page(
+                "moderate",
+                _("Moderate ratings"),
+                _("Hide abusive comments with a reason, and review ratings flagged as suspect."),
+            )
+        )
+    if keeper or staff_organizations(user).exists():
+        pages.append(
+            _page(
+                "facility_record",
+                _("Record a facility visit"),
+                _("Who came, so that they can rate the place."),
             )
         )
     if not user_scope(user).is_empty or residents_acted_for(user).exists():
