@@ -15,11 +15,11 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from linli.regions.codes import prefix_of
+from linli.regions.codes import ancestors_of, prefix_of
 from linli.regions.models import Region
 
 from .choices import Role
-from .models import RoleAssignment
+from .models import RoleAssignment, User
 
 
 @dataclass(frozen=True)
@@ -127,3 +127,17 @@ def user_roles(user: Any) -> list[RoleAssignment]:
 
 def regions_visible_to(user: Any) -> QuerySet[Region]:
     return Region.objects.filter(user_scope(user).q("code"))
+
+
+def role_holders_over(role: str, region_code: str) -> QuerySet[User]:
+    """Active users holding `role` over the region or any region above it: who answers
+    for what happens there (escalations go to them)."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            role_assignments__role=role,
+            role_assignments__region_id__in=[region_code, *ancestors_of(region_code)],
+        )
+        .distinct()
+        .order_by("pk")
+    )

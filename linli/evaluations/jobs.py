@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.choices import Role
 from linli.accounts.models import User
+from linli.accounts.selectors import role_holders_over
 from linli.core.tasks import task
-from linli.regions.codes import parent_of
 
 from .choices import OPEN_COMPLAINT_STATES, ComplaintAction, EscalationLevel
 from .models import Complaint, ComplaintEvent
@@ -40,29 +40,12 @@ LEVEL_ROLES = {
 
 
 def escalate_days() -> int:
-    return int(getattr(settings, "LINLI_COMPLAINT_ESCALATE_DAYS", 7))
-
-
-def _ancestors(code: str) -> list[str]:
-    codes: list[str] = []
-    current: str | None = code
-    while current is not None:
-        codes.append(current)
-        current = parent_of(current)
-    return codes
+    return int(settings.LINLI_COMPLAINT_ESCALATE_DAYS)
 
 
 def escalation_recipients(complaint: Complaint, level: int) -> list[User]:
     """Holders of the level's role over the complaint's community (or above it)."""
-    return list(
-        User.objects.filter(
-            is_active=True,
-            role_assignments__role=LEVEL_ROLES[EscalationLevel(level)],
-            role_assignments__region_id__in=_ancestors(complaint.community_id),
-        )
-        .distinct()
-        .order_by("pk")
-    )
+    return list(role_holders_over(LEVEL_ROLES[EscalationLevel(level)], complaint.community_id))
 
 
 def complaints_to_escalate(now: dt.datetime) -> list[tuple[Complaint, int]]:

@@ -27,6 +27,7 @@ from linli.directory.models import Location
 from linli.regions import codes
 from linli.regions.choices import RegionLevel
 from linli.regions.models import Region
+from linli.regions.selectors import region_ancestors
 
 from .choices import TrendStep
 from .indicators import Figure, SideCache, compute, progress, spec_of
@@ -105,17 +106,6 @@ def top_regions(scope: Scope) -> list[Region]:
     return list(
         Region.objects.filter(code__in=[p.ljust(12, "0") for p in scope.prefixes]).order_by("code")
     )
-
-
-def ancestors(region: Region) -> list[Region]:
-    """From the root down to the region's parent, for the breadcrumb."""
-    chain: list[str] = []
-    current = codes.parent_of(region.code)
-    while current is not None:
-        chain.append(current)
-        current = codes.parent_of(current)
-    found = {r.code: r for r in Region.objects.filter(code__in=chain)}
-    return [found[c] for c in reversed(chain) if c in found]
 
 
 def active_indicators() -> list[Indicator]:
@@ -420,7 +410,7 @@ def dashboard(
     return Dashboard(
         region=region,
         day=day,
-        breadcrumb=[r for r in ancestors(region) if scope.covers(r.code)],
+        breadcrumb=[r for r in region_ancestors(region) if scope.covers(r.code)],
         rows=indicator_rows(indicators, region, day, figures),
         computed=computed,
         children=children,

@@ -66,6 +66,16 @@ def parent_of(code: str) -> str | None:
     return code[:keep].ljust(CODE_LENGTH, "0")
 
 
+def ancestors_of(code: str) -> list[str]:
+    """The codes above `code`, its parent first and the province last."""
+    chain: list[str] = []
+    current = parent_of(code)
+    while current is not None:
+        chain.append(current)
+        current = parent_of(current)
+    return chain
+
+
 def is_valid(code: str) -> bool:
     try:
         level_of(code)

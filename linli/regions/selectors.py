@@ -33,11 +33,7 @@ def region_get(*, scope: Scope, code: str) -> Region | None:
 
 def region_ancestors(region: Region) -> list[Region]:
     """From the province down to the region's parent, in one query."""
-    chain = []
-    code = codes.parent_of(region.code)
-    while code is not None:
-        chain.append(code)
-        code = codes.parent_of(code)
+    chain = codes.ancestors_of(region.code)
     found = Region.objects.in_bulk(chain)
     return [found[c] for c in reversed(chain) if c in found]
 

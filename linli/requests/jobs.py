@@ -21,11 +21,11 @@ from django.utils import timezone
 
 from linli.accounts.choices import Role
 from linli.accounts.models import User
+from linli.accounts.selectors import role_holders_over
 from linli.core.tasks import JobSkipped, task
 from linli.notifications.choices import Kind
 from linli.notifications.services import notify_kind
 from linli.notifications.texts import in_languages
-from linli.regions.codes import parent_of
 
 from .announcements import ANNOUNCE_TASK, request_event_announce
 from .choices import OPEN_STATES, State
@@ -47,26 +47,9 @@ def escalation_grace() -> dt.timedelta:
     return dt.timedelta(minutes=int(settings.LINLI_ESCALATION_GRACE_MINUTES))
 
 
-def region_and_ancestors(code: str) -> list[str]:
-    codes: list[str] = []
-    current: str | None = code
-    while current is not None:
-        codes.append(current)
-        current = parent_of(current)
-    return codes
-
-
 def escalation_recipients(request: ServiceRequest, level: int) -> list[User]:
     """Holders of the level's role over the request's community (or above it)."""
-    return list(
-        User.objects.filter(
-            is_active=True,
-            role_assignments__role=ESCALATION_ROLES[level],
-            role_assignments__region_id__in=region_and_ancestors(request.community_id),
-        )
-        .distinct()
-        .order_by("pk")
-    )
+    return list(role_holders_over(ESCALATION_ROLES[level], request.community_id))
 
 
 def _still_overdue(request_id: int, field: str, states: tuple[str, ...], now: dt.datetime) -> bool:

@@ -22,6 +22,16 @@ def test_code_gives_level_prefix_and_parent(code, level, prefix, parent):
     assert codes.parent_of(code) == parent
 
 
+def test_ancestors_run_from_the_parent_up_to_the_province():
+    assert codes.ancestors_of("990102001201") == [
+        "990102001000",
+        "990102000000",
+        "990100000000",
+        "990000000000",
+    ]
+    assert codes.ancestors_of("990000000000") == []
+
+
 @pytest.mark.parametrize(
     ("code", "reason"),
     [
