@@ -17,12 +17,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from linli.accounts.models import User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
@@ -30,8 +30,7 @@ from linli.accounts.selectors import is_staff_of, staff_organizations, user_scop
 from linli.core.errors import Conflict, PermissionDenied, ValidationFailed
 from linli.directory.choices import LocationType
 from linli.directory.models import Location
-from linli.notifications.choices import Kind
-from linli.notifications.services import notify
+from linli.notifications.services import notify_text
 from linli.residents.models import Resident
 from linli.residents.selectors import acted_for_q
 from linli.residents.services import acts_for
@@ -102,7 +101,8 @@ def _day(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None
 def _check_facility(facility: Location, day: dt.date | None, errors: dict[str, list[str]]) -> None:
     if facility.location_type != LocationType.PHYSICAL:
         errors.setdefault("facility", []).append(_("Only a physical facility can be visited."))
-    if day is not None and facility.closed_on is not None and facility.closed_on < day:
+    # Closed on its closing day, as the directory counts it (directory.facilities_open_on).
+    if day is not None and facility.closed_on is not None and facility.closed_on <= day:
         errors.setdefault("facility", []).append(
             _("This facility closed on %(date)s.") % {"date": facility.closed_on.isoformat()}
         )
@@ -128,15 +128,14 @@ def _tell_visitor(visit: FacilityVisit) -> None:
     link = reverse("evaluations:facility_rate", args=[visit.pk])
 
     def send() -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            notify(
-                user=user,
-                kind=Kind.MESSAGE,
-                title=_("How was %(facility)s?") % {"facility": visit.facility.name},
-                body=_("Tap to rate your visit of %(date)s.") % {"date": visit.on.isoformat()},
-                link=link,
-                key=f"facility-visit:{visit.pk}",
-            )
+        notify_text(
+            user=user,
+            title=gettext_noop("How was %(facility)s?"),
+            body=gettext_noop("Tap to rate your visit of %(date)s."),
+            values={"facility": visit.facility.name, "date": visit.on.isoformat()},
+            link=link,
+            key=f"facility-visit:{visit.pk}",
+        )
 
     transaction.on_commit(send)
 

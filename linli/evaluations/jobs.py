@@ -18,17 +18,18 @@ import logging
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from linli.accounts.choices import Role
 from linli.accounts.models import User
 from linli.accounts.selectors import role_holders_over
 from linli.core.tasks import task
+from linli.notifications.texts import in_every_language
 
-from .choices import OPEN_COMPLAINT_STATES, ComplaintAction, EscalationLevel
+from .choices import OPEN_COMPLAINT_STATES, ComplaintAction, ComplaintState, EscalationLevel
 from .models import Complaint, ComplaintEvent
-from .services import _announce
+from .services import announce_complaint
 
 logger = logging.getLogger(__name__)
 
@@ -93,13 +94,20 @@ def complaint_escalate(*, complaint: Complaint, level: int, now: dt.datetime) ->
             LEVEL_ROLES[EscalationLevel(level)],
             complaint.community_id,
         )
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("Complaint #%(number)s is overdue") % {"number": complaint.pk}
-        body = _("It was to be answered by %(date)s and is still %(state)s.") % {
+    announce_complaint(
+        recipients,
+        complaint.pk,
+        (
+            gettext_noop("Complaint #%(number)s is overdue"),
+            gettext_noop("It was to be answered by %(date)s and is still %(state)s."),
+        ),
+        {
+            "number": complaint.pk,
             "date": timezone.localtime(complaint.respond_by).strftime("%Y-%m-%d"),
-            "state": complaint.get_state_display(),
-        }
-    _announce(recipients, complaint.pk, title, body, f"complaint:{complaint.pk}:escalate:{level}")
+            "state": in_every_language(ComplaintState(complaint.state).label),
+        },
+        f"complaint:{complaint.pk}:escalate:{level}",
+    )
     return True
 
 

@@ -16,8 +16,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Avg
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from linli.accounts.choices import Role
 from linli.accounts.models import User
@@ -25,8 +26,8 @@ from linli.accounts.roles import RESIDENT_KEEPER_ROLES
 from linli.accounts.selectors import is_staff_of, user_scope
 from linli.core.errors import Conflict, PermissionDenied, ValidationFailed
 from linli.directory.models import Location, Organization
-from linli.notifications.choices import Kind
-from linli.notifications.services import notify
+from linli.notifications.services import notify_text
+from linli.notifications.texts import in_every_language
 from linli.regions.models import Region
 from linli.requests.choices import State
 from linli.requests.models import Responder, ServiceRequest
@@ -333,22 +334,30 @@ def _event(
     )
 
 
-def _announce(users: list[User], complaint_id: int, title: str, body: str, key: str) -> None:
+# The body of a message that is the handler's own answer, not words of Linli's.
+THEIR_WORDS = "%(answer)s"
+
+
+def announce_complaint(
+    users: list[User], complaint_id: int, words: tuple[str, str], values: dict[str, Any], key: str
+) -> None:
+    """After commit, tell `users` about a complaint; `words` are msgids (gettext_noop), so
+    each reader reads them in their own language (notifications.notify_text)."""
     from django.urls import reverse
 
     link = reverse("evaluations:complaint", args=[complaint_id])
+    title, body = words
 
     def send() -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            for user in users:
-                notify(
-                    user=user,
-                    kind=Kind.MESSAGE,
-                    title=title,
-                    body=body,
-                    link=link,
-                    key=f"{key}:{user.pk}",
-                )
+        for user in users:
+            notify_text(
+                user=user,
+                title=title,
+                body=body,
+                values=values,
+                link=link,
+                key=f"{key}:{user.pk}",
+            )
 
     transaction.on_commit(send)
 
@@ -402,12 +411,16 @@ def complaint_file(
         respond_by=now + dt.timedelta(days=answer_days()),
     )
     _event(complaint, ComplaintAction.FILE, "", actor)
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("New complaint #%(number)s") % {"number": complaint.pk}
-        body = _("To be answered by %(date)s.") % {
-            "date": timezone.localtime(complaint.respond_by).strftime("%Y-%m-%d")
-        }
-    _announce(_handlers(complaint), complaint.pk, title, body, f"complaint:{complaint.pk}:filed")
+    announce_complaint(
+        _handlers(complaint),
+        complaint.pk,
+        (gettext_noop("New complaint #%(number)s"), gettext_noop("To be answered by %(date)s.")),
+        {
+            "number": complaint.pk,
+            "date": timezone.localtime(complaint.respond_by).strftime("%Y-%m-%d"),
+        },
+        f"complaint:{complaint.pk}:filed",
+    )
     return complaint
 
 
@@ -458,17 +471,16 @@ def complaint_transition(
     complaint.save()
     _event(complaint, action, source, actor, note or answer.strip())
     if action in (ComplaintAction.INVESTIGATE, ComplaintAction.ANSWER) and not is_complainant:
-        with translation.override(settings.LANGUAGE_CODE):
-            title = _("Your complaint #%(number)s: %(state)s") % {
-                "number": complaint.pk,
-                "state": ComplaintState(target).label,
-            }
-            body = complaint.answer if action == ComplaintAction.ANSWER else title
-        _announce(
+        title = gettext_noop("Your complaint #%(number)s: %(state)s")
+        announce_complaint(
             [complaint.complainant],
             complaint.pk,
-            title,
-            body,
+            (title, THEIR_WORDS if action == ComplaintAction.ANSWER else title),
+            {
+                "number": complaint.pk,
+                "state": in_every_language(ComplaintState(target).label),
+                "answer": complaint.answer,
+            },
             f"complaint:{complaint.pk}:{action}",
         )
     return complaint

@@ -40,13 +40,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, cast
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from linli.accounts.choices import Role
 from linli.accounts.models import RoleAssignment, User
@@ -54,8 +53,7 @@ from linli.accounts.selectors import staff_organizations, user_scope
 from linli.core.errors import Conflict, PermissionDenied, ValidationFailed
 from linli.directory.models import Organization
 from linli.evaluations.indices import complaint_penalty, compute_all_indices, prior_weight
-from linli.notifications.choices import Kind
-from linli.notifications.services import notify
+from linli.notifications.services import notify_text
 from linli.regions.models import Region
 from linli.requests.choices import Action, Outcome, State
 from linli.requests.models import RequestEvent, ServiceRequest
@@ -243,17 +241,15 @@ def _announce(pool: FundPool) -> None:
     ).select_related("user")
 
     def send() -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            for assignment in staff:
-                notify(
-                    user=assignment.user,
-                    kind=Kind.MESSAGE,
-                    title=_("Incentive funds allocated: %(pool)s") % {"pool": pool.title},
-                    body=_("Your organization's line: %(amount)s. Open it to see why.")
-                    % {"amount": yuan(amounts[assignment.organization_id])},
-                    link=link,
-                    key=f"fundpool:{pool.pk}:{assignment.user_id}:{assignment.organization_id}",
-                )
+        for assignment in staff:
+            notify_text(
+                user=assignment.user,
+                title=gettext_noop("Incentive funds allocated: %(pool)s"),
+                body=gettext_noop("Your organization's line: %(amount)s. Open it to see why."),
+                values={"pool": pool.title, "amount": yuan(amounts[assignment.organization_id])},
+                link=link,
+                key=f"fundpool:{pool.pk}:{assignment.user_id}:{assignment.organization_id}",
+            )
 
     transaction.on_commit(send)
 

@@ -100,6 +100,27 @@ def notify_kind(
     )
 
 
+def notify_text(
+    *,
+    user: User,
+    title: str,
+    body: str,
+    values: dict[str, Any] | None = None,
+    link: str = "",
+    request: ServiceRequest | None = None,
+    key: str = "",
+) -> Notification:
+    """A message of its own words: `title` and `body` are msgids (mark them with
+    `gettext_noop` where they are written, so that makemessages finds them) and `values`
+    fill their placeholders. Stored in the deployment's language, shown to each reader
+    in theirs; a value that needs words of its own goes in as `in_every_language(label)`.
+    """
+    params = {"title": title, "body": body, "values": values or {}}
+    return notify_kind(
+        user=user, kind=Kind.MESSAGE, params=params, link=link, request=request, key=key
+    )
+
+
 def absolute_link(link: str) -> str:
     """A link people can follow from an SMS or an e-mail; empty without LINLI_SITE_URL."""
     if not link:

@@ -66,6 +66,16 @@ def in_languages(names: dict[str, str]) -> dict[str, str]:
     return {code: name for code, name in names.items() if name}
 
 
+def in_every_language(text: Any) -> dict[str, str]:
+    """A label (a lazy text, a state's label) said in each of the site's languages, for
+    the values of a message: the reader sees it in theirs (`localized`)."""
+    words: dict[str, str] = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            words[code] = str(text)
+    return words
+
+
 def _when(value: Any) -> str:
     moment = parse_datetime(value) if isinstance(value, str) else value
     if not isinstance(moment, dt.datetime):
@@ -149,7 +159,18 @@ def _escalation(params: dict[str, Any]) -> tuple[str, str]:
     return title, body
 
 
+def _message(params: dict[str, Any]) -> tuple[str, str]:
+    """A message sent with `notify_text`: its title and body are msgids, translated for
+    the reader now, and its values are filled in (names in both languages localized)."""
+    values = {name: localized(value) for name, value in params.get("values", {}).items()}
+    title, body = _(params["title"]), _(params["body"])
+    if not values:
+        return title, body
+    return title % values, body % values
+
+
 WORDERS = {
+    Kind.MESSAGE: _message,
     Kind.REQUEST_STATUS: _request_status,
     Kind.REQUEST_ASSIGNED: _request_assigned,
     Kind.REQUEST_WITHDRAWN: _request_withdrawn,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -36,6 +36,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from linli.accounts.models import User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
@@ -45,8 +46,7 @@ from linli.core.geo import great_circle_km
 from linli.directory.models import Organization, TaxonomyTerm
 from linli.directory.taxonomy import SERVICES_TAXONOMY, taxonomy_uuid
 from linli.directory.validators import validate_point
-from linli.notifications.choices import Kind
-from linli.notifications.services import notify
+from linli.notifications.services import notify_text
 from linli.regions.choices import RegionLevel
 from linli.regions.models import Region
 
@@ -154,27 +154,31 @@ def _given_hours(value: Any, activity: Activity, field: str) -> Decimal:
 
 # --- notifications -------------------------------------------------------------------
 
+# A message's title and body msgids (gettext_noop) and the values of their placeholders.
+Words = tuple[str, str, dict[str, Any]]
+
 
 def _announce(
     users: Iterable[User | None],
     *,
     key: str,
     link: str,
-    words: Callable[[], tuple[str, str]],
+    words: Words,
     actor: User | None = None,
 ) -> None:
-    """After commit, tell each user (not the one who acted) in the deployment's language."""
+    """After commit, tell each user (not the one who acted): `words` are the title's and
+    the body's msgids and their values, so each reader reads them in their language."""
     recipients = {u.pk: u for u in users if u is not None and u.is_active}
     if actor is not None:
         recipients.pop(actor.pk, None)
     if not recipients:
         return
 
+    title, body, values = words
+
     def send() -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            title, body = words()
         for user in recipients.values():
-            notify(user=user, kind=Kind.MESSAGE, title=title, body=body, link=link, key=key)
+            notify_text(user=user, title=title, body=body, values=values, link=link, key=key)
 
     transaction.on_commit(send)
 
@@ -347,9 +351,10 @@ def activity_cancel(*, actor: User, activity: Activity, reason: str) -> Activity
         key=f"activity-cancel:{activity.pk}",
         link=_activity_link(activity),
         actor=actor,
-        words=lambda: (
-            _("Activity cancelled"),
-            _("“%(title)s” is cancelled: %(reason)s") % {"title": title, "reason": reason},
+        words=(
+            gettext_noop("Activity cancelled"),
+            gettext_noop("“%(title)s” is cancelled: %(reason)s"),
+            {"title": title, "reason": reason},
         ),
     )
     return activity
@@ -419,9 +424,10 @@ def signup_create(*, actor: User, activity: Activity) -> Signup:
         key=f"activity-signup:{signup.pk}:{timezone.now().timestamp()}",
         link=_activity_link(activity),
         actor=actor,
-        words=lambda: (
-            _("New sign-up"),
-            _("%(name)s signed up for “%(title)s”.") % {"name": name, "title": title},
+        words=(
+            gettext_noop("New sign-up"),
+            gettext_noop("%(name)s signed up for “%(title)s”."),
+            {"name": name, "title": title},
         ),
     )
     return signup
@@ -481,15 +487,19 @@ def signup_decide(*, actor: User, signup: Signup, confirm: bool) -> Signup:
     title = activity.title
     when = _local_day(activity.starts_at)
 
-    def words() -> tuple[str, str]:
-        if confirm:
-            return _("Sign-up confirmed"), _("You are confirmed for “%(title)s” at %(when)s.") % {
-                "title": title,
-                "when": when,
-            }
-        return _("Sign-up declined"), _("Your sign-up for “%(title)s” was declined.") % {
-            "title": title
-        }
+    words: Words = (
+        (
+            gettext_noop("Sign-up confirmed"),
+            gettext_noop("You are confirmed for “%(title)s” at %(when)s."),
+            {"title": title, "when": when},
+        )
+        if confirm
+        else (
+            gettext_noop("Sign-up declined"),
+            gettext_noop("Your sign-up for “%(title)s” was declined."),
+            {"title": title},
+        )
+    )
 
     _announce(
         [signup.volunteer.user],
@@ -804,10 +814,12 @@ def attendance_certify(*, actor: User, attendance: Attendance) -> Attendance:
         key=f"activity-certify:{attendance.pk}",
         link=_mine_link(),
         actor=actor,
-        words=lambda: (
-            _("Hours certified"),
-            _("%(hours)s hours for “%(title)s” are certified and credited to your time bank.")
-            % {"hours": amount, "title": title},
+        words=(
+            gettext_noop("Hours certified"),
+            gettext_noop(
+                "%(hours)s hours for “%(title)s” are certified and credited to your time bank."
+            ),
+            {"hours": str(amount), "title": title},
         ),
     )
     return attendance
@@ -880,10 +892,10 @@ def dispute_raise(
         key=f"activity-dispute:{dispute.pk}",
         link=_activity_link(activity),
         actor=actor,
-        words=lambda: (
-            _("Hours disputed"),
-            _("%(name)s disputes the hours for “%(title)s”: %(hours)s claimed.")
-            % {"name": name, "title": title, "hours": amount},
+        words=(
+            gettext_noop("Hours disputed"),
+            gettext_noop("%(name)s disputes the hours for “%(title)s”: %(hours)s claimed."),
+            {"name": name, "title": title, "hours": str(amount)},
         ),
     )
     return dispute
@@ -926,14 +938,14 @@ def dispute_answer(
         key=f"activity-dispute-answer:{dispute.pk}",
         link=_mine_link(),
         actor=actor,
-        words=lambda: (
-            _("Your dispute is answered"),
-            (
-                _("Upheld: %(hours)s hours for “%(title)s” now. %(answer)s")
-                if upheld
-                else _("Not upheld: the hours for “%(title)s” stay at %(hours)s. %(answer)s")
-            )
-            % {"hours": hours_now, "title": title, "answer": answer},
+        words=(
+            gettext_noop("Your dispute is answered"),
+            gettext_noop("Upheld: %(hours)s hours for “%(title)s” now. %(answer)s")
+            if upheld
+            else gettext_noop(
+                "Not upheld: the hours for “%(title)s” stay at %(hours)s. %(answer)s"
+            ),
+            {"hours": str(hours_now), "title": title, "answer": answer},
         ),
     )
     return dispute

@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,13 +28,13 @@ from django.db.models import Max, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from linli.accounts.models import User
 from linli.accounts.roles import RESIDENT_KEEPER_ROLES
 from linli.accounts.selectors import user_scope
 from linli.core.errors import NotFound, PermissionDenied, ValidationFailed
-from linli.notifications.choices import Kind
-from linli.notifications.services import notify
+from linli.notifications.services import notify_text
 
 from . import access
 from .choices import AccountKind, AwardStatus, ChallengeStatus, VolunteerStatus
@@ -195,10 +196,13 @@ def may_challenge(user: User | None, award: StarAward, today: dt.date | None = N
 # --- notifications ----------------------------------------------------------------------
 
 
-def _tell(user: User, title: str, body: str, key: str, link: str = "") -> None:
-    """A message in the deployment's language; the inbox row is written in the caller's
-    transaction and the channels carry it only after commit (notifications.notify)."""
-    notify(user=user, kind=Kind.MESSAGE, title=title, body=body, link=link, key=key)
+def _tell(
+    user: User, words: tuple[str, str], values: dict[str, Any], key: str, link: str = ""
+) -> None:
+    """A message whose msgids each reader reads in their language; the inbox row is
+    written in the caller's transaction and the channels carry it only after commit."""
+    title, body = words
+    notify_text(user=user, title=title, body=body, values=values, link=link, key=key)
 
 
 def _stars_link() -> str:
@@ -206,31 +210,36 @@ def _stars_link() -> str:
 
 
 def _tell_awarded(award: StarAward) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("You are awarded %(level)s stars") % {"level": award.level}
-        body = _(
+    words = (
+        gettext_noop("You are awarded %(level)s stars"),
+        gettext_noop(
             "After its public notice, your %(level)s-star award for %(hours)s hours of "
             "volunteer service is confirmed. Thank you."
-        ) % {"level": award.level, "hours": award.hours}
-    _tell(award.volunteer.user, title, body, f"star-awarded:{award.pk}", _stars_link())
+        ),
+    )
+    values = {"level": award.level, "hours": str(award.hours)}
+    _tell(award.volunteer.user, words, values, f"star-awarded:{award.pk}", _stars_link())
 
 
 def _tell_withdrawn(award: StarAward, reason: str) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("Your %(level)s-star award was withdrawn") % {"level": award.level}
-        body = _("Reason: %(reason)s") % {"reason": reason}
-    _tell(award.volunteer.user, title, body, f"star-withdrawn:{award.pk}", _stars_link())
+    words = (
+        gettext_noop("Your %(level)s-star award was withdrawn"),
+        gettext_noop("Reason: %(reason)s"),
+    )
+    values = {"level": award.level, "reason": reason}
+    _tell(award.volunteer.user, words, values, f"star-withdrawn:{award.pk}", _stars_link())
 
 
 def _tell_answered(challenge: StarChallenge) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("Your challenge of a star award was answered")
-        if challenge.status == ChallengeStatus.UPHELD:
-            body = _("Upheld: the award is withdrawn. %(answer)s")
-        else:
-            body = _("Dismissed: the award goes ahead. %(answer)s")
-        body = body % {"answer": challenge.answer}
-    _tell(challenge.raised_by, title, body, f"star-challenge:{challenge.pk}")
+    body = (
+        gettext_noop("Upheld: the award is withdrawn. %(answer)s")
+        if challenge.status == ChallengeStatus.UPHELD
+        else gettext_noop("Dismissed: the award goes ahead. %(answer)s")
+    )
+    words = (gettext_noop("Your challenge of a star award was answered"), body)
+    _tell(
+        challenge.raised_by, words, {"answer": challenge.answer}, f"star-challenge:{challenge.pk}"
+    )
 
 
 # --- writes -----------------------------------------------------------------------------

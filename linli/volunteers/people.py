@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from linli.accounts.choices import Role
 from linli.accounts.models import RoleAssignment, User
@@ -33,8 +32,7 @@ from linli.accounts.services import role_grant
 from linli.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from linli.directory.models import Organization, TaxonomyTerm
 from linli.directory.validators import validate_point
-from linli.notifications.choices import Kind
-from linli.notifications.services import notify
+from linli.notifications.services import notify_text
 from linli.regions.choices import RegionLevel
 from linli.regions.models import Region
 from linli.requests.choices import ResponderKind, ResponderStatus
@@ -67,18 +65,12 @@ def decision_choices() -> list[tuple[str, str]]:
 
 
 def _announce(user: User, words: tuple[str, str], reason: str, link: str) -> None:
-    """An inbox message in the deployment's language, written once the change commits."""
+    """An inbox message, written once the change commits; `words` are msgids, read in
+    each reader's language."""
     title, body = words
 
     def send() -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            notify(
-                user=user,
-                kind=Kind.MESSAGE,
-                title=_(title),
-                body=_(body) % {"reason": reason},
-                link=link,
-            )
+        notify_text(user=user, title=title, body=body, values={"reason": reason}, link=link)
 
     transaction.on_commit(send)
 
@@ -276,16 +268,20 @@ def _revoke_role(user: User, role: str, community: Region) -> None:
 # What the volunteer reads (marked here, worded in the deployment's language when sent).
 MESSAGES = {
     VolunteerStatus.VERIFIED: (
-        N_("You are a verified volunteer"),
-        N_("Your volunteer registration is verified: tasks near you will be offered to you."),
+        gettext_noop("You are a verified volunteer"),
+        gettext_noop(
+            "Your volunteer registration is verified: tasks near you will be offered to you."
+        ),
     ),
     VolunteerStatus.REJECTED: (
-        N_("Your volunteer registration was not verified"),
-        N_("Your volunteer registration was not verified: %(reason)s"),
+        gettext_noop("Your volunteer registration was not verified"),
+        gettext_noop("Your volunteer registration was not verified: %(reason)s"),
     ),
     VolunteerStatus.SUSPENDED: (
-        N_("Your volunteering is suspended"),
-        N_("Your volunteering is suspended and no tasks will be offered to you: %(reason)s"),
+        gettext_noop("Your volunteering is suspended"),
+        gettext_noop(
+            "Your volunteering is suspended and no tasks will be offered to you: %(reason)s"
+        ),
     ),
 }
 
@@ -566,16 +562,18 @@ def social_worker_decide(
 
 SOCIAL_WORKER_MESSAGES = {
     VolunteerStatus.VERIFIED: (
-        N_("Your social worker registration is verified"),
-        N_("Your qualification is verified: requests in your area will be offered to you."),
+        gettext_noop("Your social worker registration is verified"),
+        gettext_noop(
+            "Your qualification is verified: requests in your area will be offered to you."
+        ),
     ),
     VolunteerStatus.REJECTED: (
-        N_("Your social worker registration was not verified"),
-        N_("Your social worker registration was not verified: %(reason)s"),
+        gettext_noop("Your social worker registration was not verified"),
+        gettext_noop("Your social worker registration was not verified: %(reason)s"),
     ),
     VolunteerStatus.SUSPENDED: (
-        N_("Your social worker registration is suspended"),
-        N_("Your social worker registration is suspended: %(reason)s"),
+        gettext_noop("Your social worker registration is suspended"),
+        gettext_noop("Your social worker registration is suspended: %(reason)s"),
     ),
 }
 

@@ -21,14 +21,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from linli.accounts.models import User
 from linli.core.errors import PermissionDenied, ValidationFailed
-from linli.notifications.choices import Kind
-from linli.notifications.services import notify
+from linli.notifications.services import notify_text
 from linli.regions.models import Region
 from linli.requests.choices import Action, Channel, ResponderKind, Urgency
 from linli.requests.models import RequestEvent, Responder, ServiceRequest
@@ -300,12 +298,12 @@ def _volunteer_of(responder: Responder) -> Volunteer | None:
 
 
 CREDITED = (
-    N_("Hours credited"),
-    N_("%(hours)s hours were credited for request %(number)s. Thank you."),
+    gettext_noop("Hours credited"),
+    gettext_noop("%(hours)s hours were credited for request %(number)s. Thank you."),
 )
 RETURNED = (
-    N_("Hours returned"),
-    N_(
+    gettext_noop("Hours returned"),
+    gettext_noop(
         "Request %(number)s ended without being delivered: %(hours)s hours are back in your "
         "balance."
     ),
@@ -314,15 +312,14 @@ RETURNED = (
 
 def _announce(user: User, words: tuple[str, str], request: ServiceRequest, amount: Any) -> None:
     def send() -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            notify(
-                user=user,
-                kind=Kind.MESSAGE,
-                title=_(words[0]),
-                body=_(words[1]) % {"hours": amount, "number": request.public_id},
-                link=reverse("volunteers:timebank"),
-                request=request,
-            )
+        notify_text(
+            user=user,
+            title=words[0],
+            body=words[1],
+            values={"hours": str(amount), "number": request.public_id},
+            link=reverse("volunteers:timebank"),
+            request=request,
+        )
 
     transaction.on_commit(send)
 

@@ -110,8 +110,11 @@ def test_a_visit_is_not_recorded_in_the_future_nor_too_long_ago(canteen, staff, 
     assert not FacilityVisit.objects.exists()
 
 
-def test_a_closed_facility_takes_no_visit(canteen, staff, elder):
-    canteen.closed_on = today() - dt.timedelta(days=10)
+@pytest.mark.parametrize("closed_days_ago", [10, 0])
+def test_a_closed_facility_takes_no_visit_from_its_closing_day(
+    canteen, staff, elder, closed_days_ago
+):
+    canteen.closed_on = today() - dt.timedelta(days=closed_days_ago)
     canteen.save()
     with pytest.raises(ValidationFailed) as refused:
         facility_visit_record(actor=staff, facility=canteen, person=elder)

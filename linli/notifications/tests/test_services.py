@@ -178,3 +178,44 @@ def test_a_bad_sms_number_is_refused_at_its_field(person):
     channel_address_set(user=person, channel="sms", address="13800000000")
     assert channel_address_set(user=person, channel="sms", address="") is None
     assert not ChannelAddress.objects.exists()
+
+
+def test_a_message_of_its_own_words_is_stored_in_chinese_and_read_in_each_language(
+    person, settings, django_capture_on_commit_callbacks
+):
+    from django.utils import translation
+
+    from linli.evaluations.choices import ComplaintState
+    from linli.notifications.services import notify_text
+    from linli.notifications.texts import in_every_language, worded
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = notify_text(
+            user=person,
+            title="Your complaint #%(number)s: %(state)s",
+            body="To be answered by %(date)s.",
+            values={
+                "number": 7,
+                "state": in_every_language(ComplaintState.ANSWERED.label),
+                "date": "2026-12-07",
+            },
+        )
+    sent.refresh_from_db()
+    with translation.override("zh-hans"):
+        chinese = (
+            translation.gettext("Your complaint #%(number)s: %(state)s")
+            % {"number": 7, "state": str(ComplaintState.ANSWERED.label)},
+            translation.gettext("To be answered by %(date)s.") % {"date": "2026-12-07"},
+        )
+        assert (sent.title, sent.body) == chinese
+        assert worded(sent) == chinese
+    assert chinese[0] != "Your complaint #7: Answered"
+    with translation.override("en"):
+        assert worded(sent) == ("Your complaint #7: Answered", "To be answered by 2026-12-07.")
+
+
+def test_a_message_from_before_its_words_were_kept_reads_as_it_was_stored(person):
+    from linli.notifications.texts import worded
+
+    assert worded(send(person, title="旧消息")) == ("旧消息", "Body")
