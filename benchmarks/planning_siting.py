@@ -7,7 +7,8 @@ jittered grid, as sites generated from network nodes would be). Straight-line
 distances; the same cover matrix goes to every tool. In the same run:
 
 - **Linli** `maximal_covering(..., k=20)`: reductions (identical demand rows merged,
-  dominated candidates dropped), greedy + swap start, then HiGHS with mip_rel_gap 1e-3.
+  dominated candidates dropped), greedy + swap + iterated local search start, then HiGHS
+  (Σx = k, its own primal heuristics off) with mip_rel_gap 1e-3.
 - **Linli heuristic**: greedy + swap only, with its submodular upper bound.
 - **Plain highspy**: the textbook MCLP (x binary per candidate, y per demand point)
   passed straight to HiGHS, same gap, no reductions, no start.
@@ -15,7 +16,7 @@ distances; the same cover matrix goes to every tool. In the same run:
   interface over highspy; CBC if HiGHS is unavailable), same gap, capped at
   SPOPT_TIME_LIMIT seconds.
 
-It prints a markdown table (seconds, objective, proven bound, gap, ratio to Linli) and
+It prints a markdown table (wall and CPU seconds, objective, proven bound, gap, ratio to Linli) and
 checks: objectives equal within the gap, Linli's gap ≤ 0.1 %, Linli ≥ 10× faster than
 spopt.
 
@@ -58,6 +59,7 @@ EXTENT = 10_000.0
 @dataclass
 class Run:
     seconds: float
+    cpu: float
     objective: float
     bound: float
     gap: float
@@ -103,12 +105,13 @@ def cover_matrix(demand: np.ndarray, candidates: np.ndarray) -> sp.csr_matrix:
 def run_linli(weights: np.ndarray, cover: sp.csr_matrix, method: str) -> Run:
     best: Run | None = None
     for _ in range(REPEAT):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = maximal_covering(weights, cover, k=K, method=method, mip_rel_gap=GAP)
         seconds = time.perf_counter() - started
         if best is None or seconds < best.seconds:
             best = Run(
                 seconds,
+                time.process_time() - cpu,
                 result.objective,
                 result.bound,
                 result.gap,
@@ -122,7 +125,7 @@ def run_linli(weights: np.ndarray, cover: sp.csr_matrix, method: str) -> Run:
 def run_plain_highspy(weights: np.ndarray, cover: sp.csr_matrix) -> Run:
     """The textbook model, one y per demand point, straight into HiGHS."""
     n, m = cover.shape
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     link = sp.hstack([-sp.csc_matrix(cover, dtype=np.float64), sp.identity(n)], format="csc")
     count = sp.csr_matrix(np.concatenate([np.ones(m), np.zeros(n)]))
     outcome = siting_mip.solve(
@@ -138,7 +141,14 @@ def run_plain_highspy(weights: np.ndarray, cover: sp.csr_matrix) -> Run:
     )
     chosen = np.flatnonzero(outcome.values[:m] > 0.5)
     objective = float(weights[np.asarray(cover[:, chosen].sum(axis=1)).ravel() > 0].sum())
-    return Run(time.perf_counter() - started, objective, outcome.bound, outcome.gap, outcome.status)
+    return Run(
+        time.perf_counter() - started,
+        time.process_time() - cpu,
+        objective,
+        outcome.bound,
+        outcome.gap,
+        outcome.status,
+    )
 
 
 def run_spopt(weights: np.ndarray, demand: np.ndarray, candidates: np.ndarray) -> Run:
@@ -153,18 +163,20 @@ def run_spopt(weights: np.ndarray, demand: np.ndarray, candidates: np.ndarray) -
     else:
         solver = pulp.PULP_CBC_CMD(msg=False, gapRel=GAP, timeLimit=SPOPT_TIME_LIMIT)
         name = "PuLP CBC"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = MCLP.from_cost_matrix(distance, weights, service_radius=RADIUS, p_facilities=K)
         model = model.solve(solver)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     chosen = [
         j for j, var in enumerate(model.fac_vars) if var.value() is not None and var.value() > 0.5
     ]
     covered = (distance[:, chosen] <= RADIUS).any(axis=1)
     return Run(
         seconds,
+        cpu,
         float(weights[covered].sum()),
         float("nan"),
         float("nan"),
@@ -185,7 +197,17 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def load() -> str:
+    # Wall times on a shared machine stretch with its load: CPU times and the load average
+    # are printed too, so runs can be compared.
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
 def main() -> int:
+    load_start = load()
     demand, weights, candidates = synthetic_city(SEED)
     cover = cover_matrix(demand, candidates)
     print(
@@ -194,7 +216,7 @@ def main() -> int:
     )
     rows: list[tuple[str, Run]] = []
     linli = run_linli(weights, cover, "exact")
-    rows.append(("Linli exact (reduced, greedy start, HiGHS)", linli))
+    rows.append(("Linli exact (reduced, local-search start, HiGHS)", linli))
     rows.append(("Linli heuristic (greedy + swap)", run_linli(weights, cover, "heuristic")))
     plain = run_plain_highspy(weights, cover)
     rows.append(("Plain MIP in highspy (no reductions)", plain))
@@ -208,13 +230,14 @@ def main() -> int:
 
     base = linli.seconds
     print()
-    print("| Tool | Seconds | Covered weight | Proven bound | Gap | Time / Linli exact |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| Tool | Seconds | CPU s | Covered weight | Proven bound | Gap | Time / Linli exact |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, row in rows:
         bound = "—" if np.isnan(row.bound) else f"{row.bound:,.0f}"
         gap = "—" if np.isnan(row.gap) else f"{100 * row.gap:.3f} %"
         print(
-            f"| {name} | {row.seconds:.2f} | {row.objective:,.0f} | {bound} | {gap} | "
+            f"| {name} | {row.seconds:.2f} | {row.cpu:.2f} | {row.objective:,.0f} | {bound} | "
+            f"{gap} | "
             f"{row.seconds / base:.2f}× |"
         )
     stats = linli.reduction
@@ -228,7 +251,9 @@ def main() -> int:
     )
     print(f"Linli status: {linli.status}; plain: {plain.status}", end="")
     print(f"; spopt: {spopt.status}" if spopt else "")
-    print(f"Machine: {machine()}")
+    print(f"Machine: {machine()}; load average {load_start} at the start, {load()} at the end")
+    if spopt is not None:
+        print(f"CPU time, spopt / Linli exact: {spopt.cpu / max(linli.cpu, 1e-9):.1f}×")
 
     failures = []
     if linli.gap > GAP + 1e-12:

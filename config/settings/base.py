@@ -214,6 +214,15 @@ SPECTACULAR_SETTINGS = {
 # (e.g. a city's own, on a closed network): {z}/{x}/{y} URL and its attribution.
 LINLI_MAP_TILE_URL = env.str("LINLI_MAP_TILE_URL", default="")
 LINLI_MAP_TILE_ATTRIBUTION = env.str("LINLI_MAP_TILE_ATTRIBUTION", default="")
+# Planning accessibility: where a region has no road network, walking distance is the
+# straight line × this detour factor (about 1.3 in dense street grids); walking speed (m/s)
+# of an older adult gives the 15-minute walk (1.2 × 900 s = 1,080 m); road networks are
+# stored as one .npz per region under this directory (not served by any URL).
+LINLI_PLANNING_DETOUR_FACTOR = env.float("LINLI_PLANNING_DETOUR_FACTOR", default=1.3)
+LINLI_PLANNING_WALK_SPEED_M_S = env.float("LINLI_PLANNING_WALK_SPEED_M_S", default=1.2)
+LINLI_PLANNING_NETWORK_DIR = Path(
+    env.str("LINLI_PLANNING_NETWORK_DIR", default=str(VAR_DIR / "media" / "networks"))
+)
 
 # Keys for personal data at rest (see linli/core/crypto.py): "id:key,…", first encrypts.
 LINLI_FIELD_KEYS = env.list("LINLI_FIELD_KEYS", default=[])

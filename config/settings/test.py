@@ -1,5 +1,8 @@
 """Tests: the database comes from DATABASE_URL (SQLite by default), fast hashing."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import MIDDLEWARE, REST_FRAMEWORK
 
@@ -23,3 +26,5 @@ LINLI_FIELD_KEYS = [
     "t1:" + "dGVzdC1rZXktb25lLW5vdC1zZWNyZXQtMzItYnl0ZXM=",
 ]
 LINLI_BLIND_INDEX_KEY = "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhISE="
+# Stored walking networks (planning) go to a scratch folder, not the working tree's var/.
+LINLI_PLANNING_NETWORK_DIR = Path(tempfile.gettempdir()) / "linli-test-networks"

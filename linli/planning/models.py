@@ -138,3 +138,180 @@ class IndicatorTarget(models.Model):
     def __str__(self) -> str:
         kind = "baseline" if self.is_baseline else "target"
         return f"{self.indicator.code} {kind} {self.year} {self.region_id or '*'}: {self.value}"
+
+
+# --- Where to build next (linli/planning/sites.py) ------------------------------------------
+
+
+class SitingModel(models.TextChoices):
+    MCLP = "mclp", _("Maximal covering (most people within reach)")
+    LSCP = "lscp", _("Set covering (everyone within reach, fewest sites)")
+    PMEDIAN = "pmedian", _("p-median (least total walking distance)")
+
+
+class SitingRun(models.Model):
+    """One answer to "where should the next facilities of a kind go", kept as it was given.
+
+    The parameters, the dates of the inputs (facilities open on `day`, the network's build
+    time, the residents' tallies) and the whole result are stored, so a run can be shown
+    and compared later even after the directory or the register have changed. Written once
+    by `sites.siting_run`, never edited.
+    """
+
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="siting_runs",
+    )
+    kind = models.CharField(_("facility kind"), max_length=40)
+    model = models.CharField(_("model"), max_length=10, choices=SitingModel.choices)
+    exact = models.BooleanField(_("exact solution"), default=False)
+    day = models.DateField(_("as of"))
+    parameters = models.JSONField(_("parameters"), default=dict)
+    inputs = models.JSONField(_("inputs"), default=dict)
+    results = models.JSONField(_("results"), default=dict)
+    distance_method = models.CharField(_("distance method"), max_length=20)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("run by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    via = models.CharField(_("run from"), max_length=10, default="web")
+    created_at = models.DateTimeField(_("run at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("siting run")
+        verbose_name_plural = _("siting runs")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["region", "kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.kind} {self.region_id} #{self.pk}"
+
+
+# --- Road networks and accessibility runs (linli/planning/networks.py, accessibility.py) ---
+
+
+class NetworkSource(models.TextChoices):
+    OSM = "osm", _("OpenStreetMap extract")
+    SYNTHETIC = "synthetic", _("Synthetic (demo)")
+
+
+class DistanceMethod(models.TextChoices):
+    NETWORK = "network", _("Walking network")
+    STRAIGHT_LINE = "straight_line", _("Straight line × detour factor")
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class RoadNetwork(models.Model):
+    """A region's walking network: the record says where it came from; the arrays are one
+    compressed .npz file (engine ``Network.save``) under LINLI_PLANNING_NETWORK_DIR.
+
+    Why a file and not a BinaryField: a city's network is tens of megabytes; as a row it
+    would travel through every backup, dump and ``SELECT *``, and PostgreSQL would hold it
+    twice in memory on the way out. The file is named by its content hash, so a new import
+    never overwrites the one a running analysis is reading, and ``sha256`` proves it is the
+    file this record describes.
+    """
+
+    region = models.OneToOneField(
+        "regions.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="road_network",
+    )
+    source = models.CharField(_("source"), max_length=12, choices=NetworkSource.choices)
+    source_name = models.CharField(_("source file"), max_length=255, blank=True)
+    source_sha256 = models.CharField(_("source file SHA-256"), max_length=64, blank=True)
+    file = models.CharField(_("stored file"), max_length=255)
+    sha256 = models.CharField(_("stored file SHA-256"), max_length=64)
+    size_bytes = models.BigIntegerField(_("size (bytes)"))
+    nodes = models.PositiveIntegerField(_("nodes"))
+    edges = models.PositiveIntegerField(_("edges"))
+    components = models.PositiveIntegerField(_("connected parts"))
+    min_lon = models.FloatField(_("west"))
+    min_lat = models.FloatField(_("south"))
+    max_lon = models.FloatField(_("east"))
+    max_lat = models.FloatField(_("north"))
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    built_at = models.DateTimeField(_("built at"))
+    built_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("built by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("road network")
+        verbose_name_plural = _("road networks")
+        ordering = ["region_id"]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.source} ({self.nodes} nodes)"
+
+
+class AccessibilityRun(models.Model):
+    """One accessibility analysis of a region for a facility kind as of a date: its
+    parameters, the dates of its inputs and its results (per community and per facility,
+    as compact JSON lists; see linli/planning/accessibility.py for the layout)."""
+
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="accessibility_runs",
+    )
+    kind = models.CharField(_("facility kind"), max_length=40)
+    as_of = models.DateField(_("as of"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    distance_method = models.CharField(
+        _("distances"), max_length=16, choices=DistanceMethod.choices, blank=True
+    )
+    network = models.ForeignKey(
+        RoadNetwork,
+        verbose_name=_("road network"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+    )
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    inputs = models.JSONField(_("inputs' dates"), default=dict, blank=True)
+    results = models.JSONField(_("results"), null=True, blank=True)
+    # The headline figures, kept as columns so that lists need not read the results.
+    population = models.FloatField(_("population"), null=True, blank=True)
+    share_walk = models.FloatField(_("share within the 15-minute walk"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("accessibility run")
+        verbose_name_plural = _("accessibility runs")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["region", "kind", "as_of"])]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.kind} {self.as_of} ({self.status})"

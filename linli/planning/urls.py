@@ -5,3 +5,11 @@ from .views import dashboard
 app_name = "planning"
 
 urlpatterns = [*dashboard.urlpatterns]
+
+from .views import sites as _sites  # noqa: E402  (where to build next)
+
+urlpatterns += _sites.urlpatterns
+
+from .views import access as _access  # noqa: E402  (accessibility runs and maps)
+
+urlpatterns += _access.urlpatterns

@@ -177,8 +177,10 @@ def test_the_demo_is_repeatable_from_its_seed(monkeypatch):
         FacilityVisit,
     )
     from linli.incentives.models import Ballot, BallotReceipt, Budget, Proposal
+    from linli.planning.models import AccessibilityRun, RoadNetwork, SitingRun
 
-    dependents: list[type[Model]] = [Ballot, BallotReceipt, Proposal, Budget]
+    dependents: list[type[Model]] = [AccessibilityRun, RoadNetwork, SitingRun]
+    dependents += [Ballot, BallotReceipt, Proposal, Budget]
     dependents += [ComplaintEvent, Complaint, Evaluation, FacilityRating, FacilityVisit]
     dependents += [Escalation, Assignment, RequestEvent, ServiceRequest]
     dependents += [DispatchRound, Responder]
@@ -206,6 +208,7 @@ def test_a_second_build_adds_nothing():
         "participatory_budgets",
         "evaluations",
         "incentive_funds",
+        "planning_network",
     ]
     count = Region.objects.count()
     assert build(scale="small") == []

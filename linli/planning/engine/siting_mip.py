@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import highspy
@@ -24,6 +28,31 @@ class MipOutcome:
     nodes: int
 
 
+_first_solver = threading.Lock()
+_banner_done = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A solver, without the banner HiGHS prints on stdout when a process makes its first
+    one (whatever its options): a command's stdout carries its table or CSV, nothing else.
+    The first solver is made with file descriptor 1 pointed at /dev/null."""
+    global _banner_done
+    with _first_solver:
+        if _banner_done:
+            return highspy.Highs()
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as sink:
+                os.dup2(sink.fileno(), 1)
+                solver = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _banner_done = True
+        return solver
+
+
 def solve(
     *,
     matrix: sp.csc_matrix,
@@ -38,21 +67,25 @@ def solve(
     mip_rel_gap: float = 1e-3,
     time_limit: float | None = None,
     relax: bool = False,
+    options: Mapping[str, bool | int | float | str] | None = None,
 ) -> MipOutcome:
     """Solve min/max cost·x s.t. row_lower ≤ A x ≤ row_upper, bounds, integrality.
 
     `relax=True` drops integrality (the LP relaxation, used as a bound). The HiGHS random
-    seed is fixed so runs are repeatable.
+    seed is fixed so runs are repeatable. `options` are further HiGHS options (name → value),
+    set last so they can override the defaults above.
     """
     started = time.perf_counter()
     csc = sp.csc_matrix(matrix, dtype=np.float64)
     csc.sort_indices()
-    h = highspy.Highs()
+    h = _new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
+    for name, value in (options or {}).items():
+        h.setOptionValue(name, value)
     integrality = (
         np.zeros(csc.shape[1], dtype=np.int32)
         if relax

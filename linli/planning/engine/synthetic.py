@@ -15,9 +15,10 @@ import numpy as np
 
 from .network import LocalProjection, Network, NetworkError
 
-# The demo district's centre (Hangzhou, Xihu district): the synthetic city sits there so
-# that the demo's households and facilities, placed in the same area, snap onto it.
-DEMO_CENTRE = (120.13, 30.26)
+# Where a synthetic city sits when the caller names no centre (benchmarks): any mid-latitude
+# point would do. A region's network is generated around the region's own communities
+# (planning.networks.network_generate passes their centre).
+DEFAULT_CENTRE = (120.13, 30.26)
 
 
 def generate(
@@ -25,7 +26,7 @@ def generate(
     n_nodes: int = 10_000,
     extent_m: float | None = None,
     *,
-    centre: tuple[float, float] = DEMO_CENTRE,
+    centre: tuple[float, float] = DEFAULT_CENTRE,
     removed_share: float = 0.10,
     diagonal_share: float = 0.10,
     arterial_every: int = 25,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from linli.planning.engine.network import NetworkError, haversine_m
-from linli.planning.engine.synthetic import DEMO_CENTRE, generate
+from linli.planning.engine.synthetic import DEFAULT_CENTRE, generate
 
 
 def test_connected_and_about_the_size_asked() -> None:
@@ -32,8 +32,8 @@ def test_blocks_lengths_and_place() -> None:
         w, haversine_m(net.lon[u], net.lat[u], net.lon[v], net.lat[v]), rtol=1e-12
     )
     assert 70.0 < float(np.median(w)) < 95.0  # 80 m blocks, jittered, some diagonals
-    assert abs(float(net.lon.mean()) - DEMO_CENTRE[0]) < 0.01
-    assert abs(float(net.lat.mean()) - DEMO_CENTRE[1]) < 0.01
+    assert abs(float(net.lon.mean()) - DEFAULT_CENTRE[0]) < 0.01
+    assert abs(float(net.lat.mean()) - DEFAULT_CENTRE[1]) < 0.01
 
 
 def test_extent_sets_the_block_size() -> None:
