@@ -151,47 +151,51 @@ def build_demo_evaluations(context: DemoContext) -> None:
             continue
         if rater.username == demo_resident or request.completed_at is None:
             continue
+        # What the demo resident asked for a relative is left unrated and uncomplained-of
+        # too (the demo rates it from its notification); its draws are made all the same,
+        # so every other rating stays as it was.
+        spared = request.requested_by is not None and request.requested_by.username == demo_resident
         centre = level.get(request.responder_id or 0, 4.0)
         if rng.random() < SHARE_RATED:
             overall = _clip(rng.gauss(centre, 0.8))
             at = min(request.completed_at + dt.timedelta(hours=rng.uniform(1, 96)), now)
             need_met = need_met_default(_clip(overall + rng.choice((-1, 0, 0, 0, 1))))
             responder = request.responder
-            evaluations.append(
-                Evaluation(
-                    request=request,
-                    rater=rater,
-                    person=person,
-                    responder=responder,
-                    organization_id=responder.organization_id if responder else None,
-                    community_id=request.community_id,
-                    service_id=request.service_id,
-                    priority_group=first_priority_group(person, at.date()),
-                    overall=overall,
-                    timeliness=_clip(overall + rng.choice((-1, 0, 0, 1))),
-                    attitude=_clip(overall + rng.choice((0, 0, 0, 1))),
-                    quality=_clip(overall + rng.choice((-1, 0, 0, 0))),
-                    need_met=need_met,
-                    comment=rng.choice(COMMENTS[overall]),
-                    by_proxy=person.user_id != rater.pk,
-                    created_at=at,
-                    updated_at=at,
-                )
+            rated = Evaluation(
+                request=request,
+                rater=rater,
+                person=person,
+                responder=responder,
+                organization_id=responder.organization_id if responder else None,
+                community_id=request.community_id,
+                service_id=request.service_id,
+                priority_group=first_priority_group(person, at.date()),
+                overall=overall,
+                timeliness=_clip(overall + rng.choice((-1, 0, 0, 1))),
+                attitude=_clip(overall + rng.choice((0, 0, 0, 1))),
+                quality=_clip(overall + rng.choice((-1, 0, 0, 0))),
+                need_met=need_met,
+                comment=rng.choice(COMMENTS[overall]),
+                by_proxy=person.user_id != rater.pk,
+                created_at=at,
+                updated_at=at,
             )
+            if not spared:
+                evaluations.append(rated)
         # Poorer deliveries draw more complaints.
         if rng.random() < SHARE_COMPLAINED * (5 - centre):
             filed = min(request.completed_at + dt.timedelta(hours=rng.uniform(2, 72)), now)
-            complaints.append(
-                Complaint(
-                    complainant=rater,
-                    person=person,
-                    request=request,
-                    community_id=request.community_id,
-                    text=rng.choice(COMPLAINTS),
-                    respond_by=filed + dt.timedelta(days=7),
-                    created_at=filed,
-                )
+            complaint = Complaint(
+                complainant=rater,
+                person=person,
+                request=request,
+                community_id=request.community_id,
+                text=rng.choice(COMPLAINTS),
+                respond_by=filed + dt.timedelta(days=7),
+                created_at=filed,
             )
+            if not spared:
+                complaints.append(complaint)
     with _stamped(Evaluation, Complaint, ComplaintEvent):
         Evaluation.objects.bulk_create(evaluations, batch_size=1000)
         Complaint.objects.bulk_create(complaints, batch_size=1000)
@@ -227,6 +231,7 @@ def _overdue_complaints(
         if r.person is not None
         and r.person.user is not None
         and r.person.user.username != demo_username(Role.RESIDENT)
+        and (r.requested_by is None or r.requested_by.username != demo_username(Role.RESIDENT))
         and r.community_id in workers
     ]
     chosen = rng.sample(candidates, min(2, len(candidates)))

@@ -766,7 +766,7 @@ def compute_scorecards(
                     domain_names[d] for d, _n in data.domains if d not in head.covered[i]
                 ],
                 trend=[
-                    _trend_point(sl, i, code, month, weights, least)
+                    _trend_point(sl, i, code, month, weights, least, counted=_counted(parts))
                     for sl, month in zip(trend, months, strict=True)
                 ],
                 groups=_groups(head, code, least),
@@ -789,13 +789,32 @@ def _moment(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def _counted(parts: dict[str, PartFigure]) -> set[str]:
+    return {p for p, f in parts.items() if f["value"] is not None}
+
+
 def _trend_point(
-    sl: _Slice, i: int, code: str, month: dt.date, weights: dict[str, float], least: int
+    sl: _Slice,
+    i: int,
+    code: str,
+    month: dt.date,
+    weights: dict[str, float],
+    least: int,
+    *,
+    counted: set[str],
 ) -> TrendPoint:
+    """One month of the trend. Its composite is given only when the month has a figure
+    for every part the period's composite counts: a month whose ratings are too few to
+    publish would otherwise be scored on coverage and timeliness alone and read as a
+    jump, not as a gap."""
     parts = _parts(sl, i, code, weights, least)
     values = {p: f["value"] for p, f in parts.items()}
+    comparable = all(values.get(p) is not None for p in counted)
     return TrendPoint(
-        month=month, composite=composite(values, weights), parts=values, n=int(sl.rated[i])
+        month=month,
+        composite=composite(values, weights) if comparable else None,
+        parts=values,
+        n=int(sl.rated[i]),
     )
 
 

@@ -58,6 +58,19 @@ def _money(value: Any, field: str) -> Decimal:
     return amount
 
 
+def _day(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
+    """A date given as a date or as YYYY-MM-DD; empty is none. Refusals go to `errors`."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors.setdefault(field, []).append(_("Give a date as YYYY-MM-DD."))
+        return None
+
+
 def _lock(budget: Budget) -> Budget:
     return Budget.objects.select_for_update().get(pk=budget.pk)
 
@@ -119,14 +132,22 @@ def budget_create(
         money = _money(amount, "amount")
     except ValidationFailed as error:
         errors.update(error.fields)
+    proposals_day = _day(proposals_until, "proposals_until", errors)
+    voting_day = _day(voting_until, "voting_until", errors)
+    today = timezone.localdate()
+    for field, day in (("proposals_until", proposals_day), ("voting_until", voting_day)):
+        if day is not None and day < today:
+            errors.setdefault(field, []).append(_("The date cannot be in the past."))
+    if proposals_day and voting_day and voting_day < proposals_day:
+        errors.setdefault("voting_until", []).append(_("Voting cannot end before proposals close."))
     if errors:
         raise ValidationFailed(fields=errors)
     return Budget.objects.create(
         community=community,
         title=title.strip(),
         amount=money,
-        proposals_until=proposals_until,
-        voting_until=voting_until,
+        proposals_until=proposals_day,
+        voting_until=voting_day,
         created_by=actor,
     )
 
@@ -508,6 +529,14 @@ def budgets_for(user: User | None) -> QuerySet[Budget]:
     return Budget.objects.filter(
         scope.q("community__code") | Q(community_id__in=home)
     ).select_related("community")
+
+
+def communities_kept_by(user: User | None) -> QuerySet[Region]:
+    """The communities and villages whose budgets `user` may create (they keep them)."""
+    if user is None or not user.is_authenticated:
+        return Region.objects.none()
+    scope = user_scope(user, roles=RESIDENT_KEEPER_ROLES)
+    return Region.objects.filter(scope.q("code"), level=RegionLevel.COMMUNITY).order_by("code")
 
 
 def has_voted(user: User | None, budget: Budget) -> bool:

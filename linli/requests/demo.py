@@ -40,6 +40,7 @@ from linli.accounts.choices import Role
 from linli.accounts.demo import demo_username
 from linli.accounts.models import RoleAssignment, User
 from linli.accounts.services import role_grant
+from linli.core.geo import great_circle_km
 from linli.core.registry import DemoContext, demo_step
 from linli.directory.choices import AttributeLinkType, LinkEntity
 from linli.directory.models import Attribute, Organization, ServiceAtLocation, TaxonomyTerm
@@ -1761,6 +1762,37 @@ def _demo_drafts(year: _Year, people: dict[int, Resident]) -> list[_Draft]:
         ),
     ]
 
+    # The relative's lunches came from a provider (an organization, where the escort came
+    # from a volunteer): rating them from their notification moves a provider's index, the
+    # demo provider's own when it cooks, so demo_provider_staff sees the rating arrive.
+    demo_provider = next(
+        (
+            w.model.organization_id
+            for w in year.everyone
+            if w.actor and w.actor.username == demo_username(Role.PROVIDER_STAFF)
+        ),
+        None,
+    )
+    kitchen = _nearest_provider(
+        year, "elderly_meals", year.communities[elder.community_id], prefer=demo_provider
+    )
+    if kitchen is not None:
+        lunch = at(1, dt.time(11, 30))
+        drafts.append(
+            _Draft(
+                person=elder,
+                service="elderly_meals",
+                urgency=Urgency.NORMAL,
+                channel=Channel.PROXY,
+                created=at(3, dt.time(18, 5)),
+                requested_by=user,
+                window=(lunch, lunch + dt.timedelta(hours=1)),
+                description="老人腿脚不便，请送午餐到家",
+                responder=kitchen,
+                hold_at=Action.COMPLETE,
+            )
+        )
+
     def elders(community: str) -> list[Resident]:
         return [
             p
@@ -1822,6 +1854,20 @@ def _demo_drafts(year: _Year, people: dict[int, Resident]) -> list[_Draft]:
                 )
             )
     return drafts
+
+
+def _nearest_provider(
+    year: _Year, skill: str, community: Region, prefer: Any = None
+) -> _Who | None:
+    """The organization's responder offering `skill` nearest to the community's centre:
+    one of the `prefer` organization's when it has any."""
+    offering = [w for w in year.everyone if w.model.organization_id and skill in w.skills]
+    preferred = [w for w in offering if prefer is not None and w.model.organization_id == prefer]
+    offering = preferred or offering
+    lat, lon = community.lat, community.lon
+    if not offering or lat is None or lon is None:
+        return None
+    return min(offering, key=lambda w: great_circle_km(lat, lon, w.lat, w.lon))
 
 
 def present() -> dt.datetime:

@@ -10,9 +10,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from ..budgets import budgets_for
-from ..funds import allocating_regions, pools_for
+from ..funds import allocating_regions, pools_for, yuan
 
 register = template.Library()
+
+
+@register.filter(name="yuan")
+def yuan_filter(value: Any) -> str:
+    """An amount as the explanations write it: ¥12,400.00 (empty for none)."""
+    return "" if value in (None, "") else yuan(value)
 
 
 @register.simple_tag

@@ -138,13 +138,8 @@ def test_pages_say_why_after_the_day(client, community, worker, residents):
     assert b'data-field="voting_until"' in refused.content
     detail = client.get(f"/budgets/{budget.pk}/")
     assert b'id="voting-closed"' in detail.content
-    proposing = budget_create(
-        actor=worker,
-        community=community,
-        title="t",
-        amount=100,
-        proposals_until=today() - dt.timedelta(days=1),
-    )
+    proposing = budget_create(actor=worker, community=community, title="t", amount=100)
+    Budget.objects.filter(pk=proposing.pk).update(proposals_until=today() - dt.timedelta(days=1))
     page = client.get(f"/budgets/{proposing.pk}/")
     assert b'id="proposals-closed"' in page.content
     assert b'id="proposal-form"' not in page.content

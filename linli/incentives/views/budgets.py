@@ -17,17 +17,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.accounts.models import User
-from linli.core.errors import LinliError
+from linli.core.errors import LinliError, ValidationFailed
 
 from .. import access
 from ..budgets import (
     ballot_cast,
     budget_close,
+    budget_create,
     budget_open_review,
     budget_open_voting,
     budget_publish,
     budget_results,
     budgets_for,
+    communities_kept_by,
     has_voted,
     proposal_review,
     proposal_submit,
@@ -36,6 +38,10 @@ from ..budgets import (
 )
 from ..choices import NEXT_STATE, BudgetState, Feasibility, Rule
 from ..models import Budget, Proposal
+
+# A community worker keeps one or a few communities; a district official many. The form
+# lists this many and no more (a longer list is no choice at all).
+MAX_COMMUNITY_CHOICES = 300
 
 
 def _user(request: HttpRequest) -> User:
@@ -61,9 +67,46 @@ def _float(value: str) -> float | None:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def budget_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "incentives/budget_list.html", {"budgets": budgets_for(_user(request))})
+    """The budgets a user follows; a community worker opens a new one here."""
+    user = _user(request)
+    kept = communities_kept_by(user)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, str] = {}
+    if request.method == "POST":
+        fields = ("community", "title", "amount", "proposals_until", "voting_until")
+        values = {k: request.POST.get(k, "").strip() for k in fields}
+        community = kept.filter(code=values["community"]).first()
+        try:
+            if community is None:
+                raise ValidationFailed(
+                    fields={"community": [_("Choose a community or village you work for.")]}
+                )
+            budget = budget_create(
+                actor=user,
+                community=community,
+                title=values["title"],
+                amount=values["amount"],
+                proposals_until=values["proposals_until"],
+                voting_until=values["voting_until"],
+            )
+        except LinliError as error:
+            errors = _errors(error)
+        else:
+            messages.success(request, _("The budget is open for proposals."))
+            return HttpResponseRedirect(reverse("incentives:budget", args=[budget.pk]))
+    return render(
+        request,
+        "incentives/budget_list.html",
+        {
+            "budgets": budgets_for(user),
+            "communities": kept[:MAX_COMMUNITY_CHOICES],
+            "errors": errors,
+            "values": values,
+        },
+        status=400 if errors else 200,
+    )
 
 
 @login_required
@@ -179,14 +222,15 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("No such participatory budget."))
     errors: dict[str, list[str]] = {}
     chosen: list[int] = []
+    status = 200
     if request.method == "POST":
         try:
             chosen = [int(v) for v in request.POST.getlist("approve")]
             ballot_cast(actor=_user(request), budget=budget, approvals=chosen)
         except ValueError:
-            errors = {"approvals": [_("Choose projects from the list.")]}
+            errors, status = {"approvals": [_("Choose projects from the list.")]}, 400
         except LinliError as error:
-            errors = _errors(error)
+            errors, status = _errors(error), error.status
         else:
             messages.success(
                 request, _("Your ballot was cast. It is secret: nobody can see what you chose.")
@@ -203,7 +247,7 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
         "chosen": chosen,
         "errors": errors,
     }
-    return render(request, "incentives/vote.html", context, status=400 if errors else 200)
+    return render(request, "incentives/vote.html", context, status=status)
 
 
 @require_GET

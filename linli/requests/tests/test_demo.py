@@ -256,9 +256,14 @@ def test_the_demo_accounts_have_profiles_and_something_to_do(demo):
     assert own.filter(state=State.CLOSED, outcome=Outcome.RESOLVED, events__action="confirm")
     assert own.filter(state__in=OPEN_STATES).exists()
     elder = Relation.objects.get(person__user=resident, kind="proxy").resident
-    for_elder = ServiceRequest.objects.get(person=elder)
-    assert for_elder.channel == Channel.PROXY
-    assert for_elder.requested_by == resident
+    for_elder = ServiceRequest.objects.filter(person=elder)
+    assert {r.service.code for r in for_elder} == {"elderly_medical_escort", "elderly_meals"}
+    for request in for_elder:
+        assert (request.channel, request.requested_by) == (Channel.PROXY, resident)
+    # The lunches came from a provider, so rating them moves a provider's index.
+    lunch = for_elder.get(service__code="elderly_meals")
+    assert lunch.responder is not None
+    assert lunch.responder.organization_id is not None
 
 
 def test_the_demo_resident_can_rate_the_delivery_from_its_notification(demo):
@@ -274,11 +279,13 @@ def test_the_demo_resident_can_rate_the_delivery_from_its_notification(demo):
         for r in ServiceRequest.objects.filter(public_id__in=numbers)
         if may_rate(resident, r) and r.completed_at and r.completed_at + window > timezone.now()
     ]
-    # The relative's escort, delivered two days ago; the repair of 40 days ago is past
-    # the rating window.
-    assert [r.state for r in rateable] == [State.COMPLETED]
-    completed = rateable[0].events.get(action=Action.COMPLETE)
-    assert numbers[rateable[0].public_id].created_at == completed.at
+    # The relative's escort (by a volunteer) and lunch (by a provider), delivered in the
+    # last days; the repair of 40 days ago is past the rating window.
+    assert sorted(r.service.code for r in rateable) == ["elderly_meals", "elderly_medical_escort"]
+    for request in rateable:
+        assert request.state == State.COMPLETED
+        completed = request.events.get(action=Action.COMPLETE)
+        assert numbers[request.public_id].created_at == completed.at
 
 
 def test_responders_come_from_the_directory_and_volunteers_cannot_log_in(demo):
