@@ -314,6 +314,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
+# Planning runs are one task per county (thousands for a country): a queue of their own
+# keeps them from delaying notifications. Empty: the default queue, which every worker
+# consumes; when set, start workers with -Q <this queue> (docs/scaling.md).
+LINLI_PLANNING_QUEUE = env.str("LINLI_PLANNING_QUEUE", default="")
+CELERY_TASK_ROUTES = {"planning.*": {"queue": LINLI_PLANNING_QUEUE}} if LINLI_PLANNING_QUEUE else {}
 # How often the in-process scheduler looks for due jobs (seconds).
 LINLI_SCHEDULER_TICK_SECONDS = env.int("LINLI_SCHEDULER_TICK_SECONDS", default=30)
 # A missed service level goes to the community's workers, and to the street's officials

@@ -16,9 +16,11 @@ LINLI_PLANNING_DETOUR_FACTOR where it has none (``distance_method`` says which; 
 warns). Results are stored as compact JSON (see :func:`merge` for the layout).
 
 The work is split by county (:func:`partitions`, :func:`compute_partition`): a county's
-network, people and facilities are computed apart and the parts merged, so that a later
-step can hand each county to a Celery worker. In the embedded default they run here,
-in-process.
+network, people and facilities are computed apart and the parts merged. A run is one
+`planning.accessibility_part` task per county (linli/core/tasks.py): on Celery workers
+when a broker is configured, so a province runs on as many workers as it has; in the
+embedded default here, in-process, one county after the other. Each county's result is
+an AccessibilityPart row; the last one to finish merges them into the run.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.choices import Role
 from linli.accounts.selectors import user_scope
+from linli.core import tasks
 from linli.core.errors import PermissionDenied, ValidationFailed
 from linli.directory.choices import FacilityKind
 from linli.regions import codes
@@ -47,7 +52,7 @@ from .engine.coverage import coverage_shares
 from .engine.e2sfca import StepDecay, e2sfca_pairs, no_decay
 from .engine.nearest import walk_distance
 from .engine.network import NetworkError
-from .models import AccessibilityRun, DistanceMethod, RunStatus
+from .models import AccessibilityPart, AccessibilityRun, DistanceMethod, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -416,6 +421,110 @@ def accessibility_compute(
     return merge(parts, params), inputs_of(parts)
 
 
+# A county's share of a run, as a background task (linli/planning/tasks.py registers it).
+PART_TASK = "planning.accessibility_part"
+
+Progress = Callable[[Region], None]
+
+
+def parameters_of(run: AccessibilityRun) -> Parameters:
+    """The parameters a run was started with (its stored `parameters`)."""
+    stored = run.parameters
+    return Parameters(
+        thresholds=tuple(float(t) for t in stored["thresholds_m"]),
+        walk_minutes=float(stored["walk_minutes"]),
+        speed_m_s=float(stored["speed_m_s"]),
+        catchment_m=float(stored["catchment_m"]),
+        decay=str(stored["decay"]),
+        detour_factor=float(stored["detour_factor"]),
+    )
+
+
+def _fail(run_id: int, error: str) -> None:
+    AccessibilityRun.objects.filter(pk=run_id).exclude(status=RunStatus.DONE).update(
+        status=RunStatus.FAILED, error=error, finished_at=timezone.now()
+    )
+
+
+def accessibility_part_compute(run_id: int, region_code: str) -> AccessibilityPart | None:
+    """Compute one county of a run and store it; when it is the last one, complete the run.
+
+    Idempotent: the county's row is replaced, the run's progress is counted from the rows
+    (never incremented) and a complete run is merged again from the same rows, so a task
+    delivered twice leaves the same records. A run that has failed is not continued.
+    """
+    run = AccessibilityRun.objects.filter(pk=run_id).first()
+    region = Region.objects.filter(code=region_code).first()
+    if run is None or region is None or run.status == RunStatus.FAILED:
+        log.info("accessibility part %s/%s skipped: run gone or failed", run_id, region_code)
+        return None
+    params = parameters_of(run)
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        result = compute_partition(region, run.kind, run.as_of, params)
+    except NetworkError as exc:
+        log.warning("accessibility run %s, county %s failed: %s", run_id, region_code, exc)
+        AccessibilityPart.objects.update_or_create(
+            run=run,
+            region=region,
+            defaults={"status": RunStatus.FAILED, "error": str(exc), "results": None},
+        )
+        _fail(run_id, str(exc))
+        return None
+    except BaseException:
+        _fail(run_id, _("The run stopped on an unexpected error; see the server log."))
+        raise
+    part, _created = AccessibilityPart.objects.update_or_create(
+        run=run,
+        region=region,
+        defaults={
+            "status": RunStatus.DONE,
+            "results": result,
+            "error": "",
+            "seconds": round(time.perf_counter() - wall, 3),
+            "cpu_seconds": round(time.process_time() - cpu, 3),
+            "finished_at": timezone.now(),
+        },
+    )
+    _complete(run_id, params)
+    return part
+
+
+@transaction.atomic
+def _complete(run_id: int, params: Parameters) -> None:
+    """Count the parts done; when all are, merge them into the run. The run's row is
+    locked so that two workers finishing their counties at once merge only once each,
+    one after the other, from the same rows."""
+    run = AccessibilityRun.objects.select_for_update().get(pk=run_id)
+    if run.status == RunStatus.FAILED:
+        return
+    done = list(
+        AccessibilityPart.objects.filter(run_id=run_id, status=RunStatus.DONE).order_by("region_id")
+    )
+    run.partitions_done = len(done)
+    if len(done) < run.partitions_total:
+        run.save(update_fields=["partitions_done"])
+        return
+    parts = [p.results for p in done if p.results is not None]
+    results = merge(parts, params)
+    methods = {p["distance_method"] for p in results["partitions"]}
+    network_ids = {p["network"] for p in results["partitions"] if p["network"]}
+    totals = results["totals"]
+    run.results = results
+    run.inputs = inputs_of(parts)
+    run.distance_method = (
+        DistanceMethod.NETWORK
+        if methods == {DistanceMethod.NETWORK}
+        else DistanceMethod.STRAIGHT_LINE
+    )
+    run.network_id = network_ids.pop() if len(network_ids) == 1 else None
+    run.population = totals["population"]
+    run.share_walk = totals["covered"][-1] / totals["population"] if totals["population"] else None
+    run.status = RunStatus.DONE
+    run.finished_at = timezone.now()
+    run.save()
+
+
 def accessibility_run(
     *,
     actor: Any,
@@ -425,67 +534,63 @@ def accessibility_run(
     speed_m_s: float | None = None,
     catchment_m: float | None = None,
     decay: str = "gaussian_zones",
+    progress: Progress | None = None,
 ) -> AccessibilityRun:
-    """Run and record one accessibility analysis; bad input writes nothing.
+    """Start one accessibility analysis, one task per county; bad input writes nothing.
 
-    The run row is written when the work starts (status "running") and completed when it
-    ends; an engine failure leaves it "failed" with the reason, never half-filled results.
+    The run row is written first (status "running", with the number of counties), then
+    each county is a `planning.accessibility_part` task: on Celery workers when a broker
+    is configured (the run is returned still running and completes when its last county
+    does), else here, one county after the other, calling `progress` after each (the
+    returned run is then finished). An engine failure leaves the run "failed" with the
+    reason, never half-filled results.
     """
     region, kind, day = _prepare(actor, region_code, kind, day)
     params = parameters(speed_m_s=speed_m_s, catchment_m=catchment_m, decay=decay)
-    run = AccessibilityRun.objects.create(
-        region=region,
-        kind=kind,
-        as_of=day,
-        status=RunStatus.RUNNING,
-        parameters=params.as_dict(),
-        started_at=timezone.now(),
-        started_by=actor if getattr(actor, "pk", None) else None,
-    )
-    try:
-        results, inputs = accessibility_compute(region, kind, day, params)
-    except NetworkError as exc:
-        log.warning("accessibility run %s failed: %s", run.pk, exc)
-        run.status = RunStatus.FAILED
-        run.error = str(exc)
-        run.finished_at = timezone.now()
-        run.save(update_fields=["status", "error", "finished_at"])
-        return run
-    except BaseException:
-        run.status = RunStatus.FAILED
-        run.error = _("The run stopped on an unexpected error; see the server log.")
-        run.finished_at = timezone.now()
-        run.save(update_fields=["status", "error", "finished_at"])
-        raise
-    methods = {p["distance_method"] for p in results["partitions"]}
-    network_ids = {p["network"] for p in results["partitions"] if p["network"]}
-    totals = results["totals"]
+    counties = partitions(region)
     with transaction.atomic():
-        run.results = results
-        run.inputs = inputs
-        run.distance_method = (
-            DistanceMethod.NETWORK
-            if methods == {DistanceMethod.NETWORK}
-            else DistanceMethod.STRAIGHT_LINE
+        run = AccessibilityRun.objects.create(
+            region=region,
+            kind=kind,
+            as_of=day,
+            status=RunStatus.RUNNING,
+            parameters=params.as_dict(),
+            partitions_total=len(counties),
+            started_at=timezone.now(),
+            started_by=actor if getattr(actor, "pk", None) else None,
         )
-        run.network_id = network_ids.pop() if len(network_ids) == 1 else None
-        run.population = totals["population"]
-        run.share_walk = (
-            totals["covered"][-1] / totals["population"] if totals["population"] else None
+        AccessibilityPart.objects.bulk_create(
+            [AccessibilityPart(run=run, region=county) for county in counties]
         )
-        run.status = RunStatus.DONE
-        run.finished_at = timezone.now()
-        run.save()
+        if tasks.uses_celery():
+            for county in counties:
+                tasks.enqueue(PART_TASK, run.pk, county.code)
+    if not tasks.uses_celery():
+        # The embedded default: in this process, now, so the caller gets the finished run
+        # (and a command line its progress bar).
+        for county in counties:
+            tasks.execute(PART_TASK, run.pk, county.code, runner="inline")
+            if progress is not None:
+                progress(county)
+            if AccessibilityRun.objects.filter(pk=run.pk, status=RunStatus.FAILED).exists():
+                break
+    run.refresh_from_db()
     return run
 
 
 def accessibility_run_all(
-    *, actor: Any, region_code: str, day: dt.date | str | None = None
+    *,
+    actor: Any,
+    region_code: str,
+    day: dt.date | str | None = None,
+    progress: Progress | None = None,
 ) -> list[AccessibilityRun]:
-    """One run per facility kind (the network is loaded once and cached)."""
+    """One run per facility kind, each split by county (the network is loaded once per
+    process and cached)."""
     _prepare(actor, region_code, kinds()[0], day)
     return [
-        accessibility_run(actor=actor, region_code=region_code, kind=k, day=day) for k in kinds()
+        accessibility_run(actor=actor, region_code=region_code, kind=k, day=day, progress=progress)
+        for k in kinds()
     ]
 
 

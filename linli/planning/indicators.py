@@ -24,7 +24,7 @@ from linli.directory.choices import FacilityKind
 from linli.regions.choices import RegionKind
 
 from .models import Indicator
-from .specs import side_values
+from .specs import SIDES, RunMemo, RunRef, Side, accessibility_side, side_values
 
 COMPREHENSIVE = FacilityKind.COMPREHENSIVE.value
 URBAN, RURAL = RegionKind.URBAN.value, RegionKind.RURAL.value
@@ -103,10 +103,55 @@ BUILTIN_SPECS: dict[str, dict[str, Any]] = {
 }
 
 
+def _reach(
+    kind: str | list[str], distance: str | int, field: str, **filters: Any
+) -> dict[str, Any]:
+    return {
+        "source": "accessibility",
+        "filter": {"kind": kind, "distance": distance, **filters},
+        "aggregate": "sum",
+        "field": field,
+    }
+
+
+def _circle(kind: str | list[str], distance: str | int, **filters: Any) -> dict[str, Any]:
+    """People within `distance` of `kind` over the people the same runs counted."""
+    return {
+        "numerator": _reach(kind, distance, "covered", **filters),
+        "denominator": _reach(kind, distance, "population", **filters),
+    }
+
+
+# The 15-minute circles, from accessibility runs: one kind each, so that the figure is a
+# count of people, not a bound. Fitness: outdoor fitness corners, the plan's usual
+# "15-minute fitness circle" facility; medical: community health stations, the nearest
+# tier of primary care. A deployment that means other kinds gives the indicator a spec.
+BUILTIN_SPECS["fitness_circle_15min_coverage"] = _circle(
+    FacilityKind.OUTDOOR_FITNESS.value, "walk", region_kind=URBAN
+)
+BUILTIN_SPECS["medical_circle_15min_coverage"] = _circle(FacilityKind.HEALTH_STATION.value, "walk")
+
+
+def life_circle_spec(indicator: Indicator) -> dict[str, Any] | None:
+    """A life circle's computation from its details: people within its walking distance
+    of every facility kind of the circle that Linli analyses (None when it analyses none
+    of them, or the distance is not one a run measures)."""
+    from .accessibility import kinds as analysed
+
+    details = indicator.details or {}
+    circle_kinds = [k for k in details.get("facilities") or [] if k in analysed()]
+    distance = details.get("walk_m")
+    if not circle_kinds or distance not in (300, 500, 1000):
+        return None
+    return _circle(circle_kinds if len(circle_kinds) > 1 else circle_kinds[0], int(distance))
+
+
 def spec_of(indicator: Indicator) -> dict[str, Any] | None:
     """The computation used for `indicator`: its own, else the built-in, else None."""
     if indicator.spec:
         return dict(indicator.spec)
+    if indicator.code.startswith("life_circle_"):
+        return life_circle_spec(indicator)
     return BUILTIN_SPECS.get(indicator.code)
 
 
@@ -117,6 +162,27 @@ class Figure:
     numerator: Decimal
     denominator: Decimal
     scale: Decimal
+    # The accessibility runs the figure comes from (none for other sources).
+    runs: tuple[RunRef, ...] = ()
+
+    @property
+    def source_text(self) -> str:
+        """Which runs, for the dashboard: "run #12 of 2025-06-01 (walking network)"."""
+        from django.utils.translation import gettext as _
+
+        from .models import DistanceMethod
+
+        labels = dict(DistanceMethod.choices)
+        return "; ".join(
+            _("run #%(id)s of %(day)s, %(kind)s (%(method)s)")
+            % {
+                "id": ref.id,
+                "day": ref.as_of.isoformat(),
+                "kind": ref.kind,
+                "method": labels.get(ref.distance_method, ref.distance_method),
+            }
+            for ref in self.runs
+        )
 
     @property
     def value(self) -> Decimal | None:
@@ -129,15 +195,35 @@ class SideCache:
     """Sides fetched once per (spec side, subtree, date), shared between indicators."""
 
     def __init__(self) -> None:
-        self._values: dict[tuple[str, str, dt.date | None], dict[str, Decimal]] = {}
+        self._values: dict[tuple[str, str, dt.date | None], Side] = {}
+        self._runs = RunMemo()
 
-    def get(self, part: dict[str, Any], *, prefix: str, day: dt.date) -> dict[str, Decimal]:
+    def side(self, part: dict[str, Any], *, prefix: str, day: dt.date) -> Side:
         # Regions keep no history: their population is the same for every date of a trend.
         when = None if part["source"] == "communities" else day
         key = (json.dumps(part, sort_keys=True), prefix, when)
         if key not in self._values:
-            self._values[key] = side_values(part, prefix=prefix, day=day)
+            if part["source"] == "accessibility":
+                self._values[key] = accessibility_side(
+                    part, prefix=prefix, day=day, memo=self._runs
+                )
+            else:
+                self._values[key] = Side(side_values(part, prefix=prefix, day=day), {})
         return self._values[key]
+
+    def get(self, part: dict[str, Any], *, prefix: str, day: dt.date) -> dict[str, Decimal]:
+        return self.side(part, prefix=prefix, day=day).values
+
+
+def _runs_under(sides: Iterable[Side], prefix: str) -> tuple[RunRef, ...]:
+    refs = {
+        ref.id: ref
+        for side in sides
+        for code, found in side.runs.items()
+        if code.startswith(prefix)
+        for ref in found
+    }
+    return tuple(refs[k] for k in sorted(refs))
 
 
 def roll_up(values: dict[str, Decimal], prefixes: Iterable[str]) -> dict[str, Decimal]:
@@ -166,7 +252,8 @@ def compute(
 ) -> dict[str, dict[str, Figure]]:
     """For each computable indicator: its figure in each region of `prefixes` (all inside
     the subtree of `root_prefix`), as of the end of `day`. Indicators without a
-    computation are left out."""
+    computation are left out, and so are those read from accessibility runs when no run
+    as of `day` covers the subtree ("no data", not 0 %)."""
     cache = cache or SideCache()
     wanted = list(prefixes)
     result: dict[str, dict[str, Figure]] = {}
@@ -174,10 +261,16 @@ def compute(
         spec = spec_of(indicator)
         if spec is None:
             continue
-        numerators = roll_up(cache.get(spec["numerator"], prefix=root_prefix, day=day), wanted)
-        denominators = roll_up(cache.get(spec["denominator"], prefix=root_prefix, day=day), wanted)
+        sides = [cache.side(spec[s], prefix=root_prefix, day=day) for s in SIDES]
+        from_runs = any(spec[s]["source"] == "accessibility" for s in SIDES)
+        if from_runs and not any(side.runs for side in sides):
+            continue
+        numerators = roll_up(sides[0].values, wanted)
+        denominators = roll_up(sides[1].values, wanted)
         scale = Decimal(indicator.scale)
-        result[indicator.code] = {p: Figure(numerators[p], denominators[p], scale) for p in wanted}
+        result[indicator.code] = {
+            p: Figure(numerators[p], denominators[p], scale, _runs_under(sides, p)) for p in wanted
+        }
     return result
 
 

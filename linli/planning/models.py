@@ -296,6 +296,9 @@ class AccessibilityRun(models.Model):
     population = models.FloatField(_("population"), null=True, blank=True)
     share_walk = models.FloatField(_("share within the 15-minute walk"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Progress of a run split by county (one task each): parts finished of parts planned.
+    partitions_total = models.PositiveIntegerField(_("counties"), default=0)
+    partitions_done = models.PositiveIntegerField(_("counties done"), default=0)
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     started_by = models.ForeignKey(
@@ -315,3 +318,44 @@ class AccessibilityRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_id} {self.kind} {self.as_of} ({self.status})"
+
+
+class AccessibilityPart(models.Model):
+    """One county's share of an accessibility run: the unit a worker computes.
+
+    One row per (run, county), written by the county's task; running the task again
+    replaces the row's results, so a redelivered task does no harm. When the last part is
+    done the run's results are merged from the parts (linli/planning/accessibility.py).
+    """
+
+    run = models.ForeignKey(
+        AccessibilityRun,
+        verbose_name=_("accessibility run"),
+        on_delete=models.CASCADE,
+        related_name="parts",
+    )
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("county"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    results = models.JSONField(_("results"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    seconds = models.FloatField(_("seconds (wall)"), null=True, blank=True)
+    cpu_seconds = models.FloatField(_("seconds (CPU)"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("accessibility run part")
+        verbose_name_plural = _("accessibility run parts")
+        ordering = ["run", "region_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "region"], name="accessibility_part_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.region_id} ({self.status})"

@@ -374,13 +374,20 @@ def trend(
 ) -> Trend:
     computable = [i for i in indicators if spec_of(i) is not None]
     values: dict[str, list[Decimal | None]] = {i.code: [] for i in computable}
+    seen: set[str] = set()
     for day in days:
         figures = compute(
             computable, root_prefix=region.prefix, prefixes=[region.prefix], day=day, cache=cache
         )
         for indicator in computable:
-            values[indicator.code].append(_rounded(figures[indicator.code][region.prefix].value))
-    return Trend(days=days, rows=[(i, values[i.code]) for i in computable])
+            # An indicator read from accessibility runs has no figure before its first run.
+            by_region = figures.get(indicator.code)
+            if by_region:
+                seen.add(indicator.code)
+            values[indicator.code].append(
+                _rounded(by_region[region.prefix].value) if by_region else None
+            )
+    return Trend(days=days, rows=[(i, values[i.code]) for i in computable if i.code in seen])
 
 
 def dashboard(

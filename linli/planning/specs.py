@@ -9,12 +9,14 @@ Nothing here is ever evaluated as code: a spec names a source from SOURCES, filt
 that source's list and an aggregate; `validate_spec` checks every name and value and
 answers with the field and the reason. `side_values` turns one side into a figure per
 community or village (the region a record points at), as of a date, inside a subtree;
-the roll-up adds those figures (linli/planning/indicators.py).
+the roll-up adds those figures (linli/planning/indicators.py). The `accessibility` source
+reads the stored results of accessibility runs instead of rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,9 +31,12 @@ from linli.accounts.models import RoleAssignment
 from linli.core.errors import ValidationFailed
 from linli.directory.choices import FacilityKind
 from linli.directory.models import Location
+from linli.regions import codes
 from linli.regions.choices import RegionKind, RegionLevel
 from linli.regions.models import Region
 from linli.residents.models import Household, Resident
+
+from .models import AccessibilityRun, RunStatus
 
 AGGREGATES = ("count", "sum")
 
@@ -86,6 +91,25 @@ def _region_kind(relation: str) -> Filter:
 
 
 _REGION_KIND = _region_kind("region")
+# Distances an accessibility run measures, besides the walk (accessibility.DISTANCES_M).
+RUN_DISTANCES = (300, 500, 1000)
+
+
+def _analysed_kinds(value: Any) -> bool:
+    from .accessibility import kinds
+
+    return _one_or_many(kinds())(value)
+
+
+def _is_distance(value: Any) -> bool:
+    return value == "walk" or (_is_number(value) and value in RUN_DISTANCES)
+
+
+def _no_q(value: Any) -> Q:
+    # Accessibility filters pick values out of a run's stored results, not rows.
+    return Q()
+
+
 _FACILITY_FILTERS = {
     "kind": Filter(_one_or_many(FACILITY_KINDS), _kinds_text(FACILITY_KINDS), _in("kind")),
     "region_kind": _REGION_KIND,
@@ -122,6 +146,19 @@ SOURCES: dict[str, Source] = {
             "left_behind": Filter(_is_bool, "true or false", lambda v: Q(left_behind=v)),
         },
         (),
+    ),
+    # People within reach of facilities of a kind, per community, from the latest finished
+    # accessibility run as of the date (linli/planning/accessibility.py): `covered` at the
+    # `distance` ("walk": the 15-minute walk, else 300, 500 or 1000 m), and `population`.
+    # With several kinds, a community's count is its smallest over the kinds.
+    "accessibility": Source(
+        "accessibility runs",
+        {
+            "kind": Filter(_analysed_kinds, "one or more analysed facility kinds", _no_q),
+            "distance": Filter(_is_distance, '"walk", 300, 500 or 1000', _no_q),
+            "region_kind": Filter(_one_or_many(REGION_KINDS), _kinds_text(REGION_KINDS), _no_q),
+        },
+        ("covered", "population"),
     ),
     # Roles held over a community or village by the date (the grant time).
     "role_assignments": Source(
@@ -203,6 +240,11 @@ def validate_spec(spec: Any, *, field: str = "spec") -> dict[str, Any]:
             )
         elif aggregate == "count" and column is not None:
             fail(f"{path}.field", _("A count takes no field."))
+        if name == "accessibility":
+            if "kind" not in filters:
+                fail(f"{path}.filter.kind", _("Required: which facility kind the run is for."))
+            if aggregate != "sum":
+                fail(f"{path}.aggregate", _("Use sum, of covered or population."))
         normal[side] = {"source": name, "filter": dict(filters), "aggregate": aggregate}
         if aggregate == "sum":
             normal[side]["field"] = column
@@ -233,10 +275,130 @@ def _grouped(rows: QuerySet[Any, dict[str, Any]]) -> dict[str, Decimal]:
     return {row["key"]: Decimal(row["v"] or 0) for row in rows}
 
 
+@dataclass(frozen=True)
+class RunRef:
+    """An accessibility run a figure comes from, as the dashboard names it."""
+
+    id: int
+    kind: str
+    region: str
+    as_of: dt.date
+    distance_method: str
+
+
+@dataclass
+class Side:
+    """One side's figure per community and, for accessibility, which run gave each."""
+
+    values: dict[str, Decimal]
+    runs: dict[str, tuple[RunRef, ...]]
+
+
+def _ancestors(prefix: str) -> list[str]:
+    chain: list[str] = []
+    current: str | None = prefix.ljust(12, "0")
+    while current is not None:
+        chain.append(current)
+        current = codes.parent_of(current)
+    return chain
+
+
+class RunMemo:
+    """What accessibility sides read, fetched once per computation: the communities of a
+    subtree, the finished runs of a kind around it (without their results) and the
+    results of the runs actually used. The dashboard's indicators and trend dates share
+    it, so ten kinds over six dates cost about ten queries, not a hundred."""
+
+    def __init__(self) -> None:
+        self._places: dict[tuple[str, str], set[str]] = {}
+        self._runs: dict[tuple[str, str], list[tuple[RunRef, Any]]] = {}
+        self._results: dict[int, dict[str, Any]] = {}
+
+    def places(self, prefix: str, region_kind: Any) -> set[str]:
+        key = (prefix, json.dumps(region_kind))
+        if key not in self._places:
+            rows = Region.objects.filter(level=RegionLevel.COMMUNITY, code__startswith=prefix)
+            if region_kind is not None:
+                rows = rows.filter(_in("kind")(region_kind))
+            self._places[key] = set(rows.values_list("code", flat=True))
+        return self._places[key]
+
+    def runs(self, kind: str, prefix: str) -> list[tuple[RunRef, Any]]:
+        """Finished runs of `kind` in the subtree or over it, newest first."""
+        if (kind, prefix) not in self._runs:
+            rows = (
+                AccessibilityRun.objects.filter(
+                    Q(region__code__startswith=prefix) | Q(region_id__in=_ancestors(prefix)),
+                    kind=kind,
+                    status=RunStatus.DONE,
+                    results__isnull=False,
+                )
+                .order_by("-as_of", "-finished_at", "-id")
+                .values_list("id", "region_id", "as_of", "distance_method", "finished_at")
+            )
+            self._runs[(kind, prefix)] = [
+                (RunRef(pk, kind, region, as_of, method), finished)
+                for pk, region, as_of, method, finished in rows
+            ]
+        return self._runs[(kind, prefix)]
+
+    def results(self, run_id: int) -> dict[str, Any]:
+        if run_id not in self._results:
+            stored = AccessibilityRun.objects.filter(pk=run_id).values_list("results", flat=True)
+            self._results[run_id] = stored.first() or {}
+        return self._results[run_id]
+
+
+def accessibility_side(
+    part: dict[str, Any], *, prefix: str, day: dt.date, memo: RunMemo | None = None
+) -> Side:
+    """Per community under `prefix`: covered people (or population) from the newest
+    finished run as of `day` that holds it, among runs of the subtree and of the regions
+    above it. A community no run holds is left out of both sides; with several kinds a
+    community needs a run of each, and counts the smallest of its covered figures (an
+    upper bound of the people within reach of every kind: runs keep counts per community,
+    not per person)."""
+    memo = memo or RunMemo()
+    filters = part.get("filter", {})
+    kinds = filters["kind"] if isinstance(filters["kind"], list) else [filters["kind"]]
+    distance = filters.get("distance", "walk")
+    column = part.get("field")
+    wanted = memo.places(prefix, filters.get("region_kind"))
+    per_kind: list[dict[str, tuple[float, RunRef]]] = []
+    for kind in kinds:
+        found: dict[str, tuple[float, RunRef]] = {}
+        for ref, _finished in memo.runs(kind, prefix):
+            if ref.as_of > day:
+                continue
+            results = memo.results(ref.id)
+            thresholds = results.get("thresholds") or []
+            if distance == "walk":
+                index = len(thresholds) - 1
+            elif float(distance) in thresholds:
+                index = thresholds.index(float(distance))
+            else:
+                continue  # a run measured with other distances
+            for row in results.get("communities", []):
+                code = row["code"]
+                if code in wanted and code not in found:
+                    value = row["population"] if column == "population" else row["covered"][index]
+                    found[code] = (float(value), ref)
+            if len(found) == len(wanted):
+                break
+        per_kind.append(found)
+    side = Side({}, {})
+    for code in set.intersection(*(set(f) for f in per_kind)) if per_kind else set():
+        side.values[code] = Decimal(str(min(f[code][0] for f in per_kind)))
+        side.runs[code] = tuple(f[code][1] for f in per_kind)
+    return side
+
+
 def side_values(part: dict[str, Any], *, prefix: str, day: dt.date) -> dict[str, Decimal]:
     """One side of a validated spec, per region code (the community a record points at),
     within the subtree of `prefix`, as of the end of `day`."""
     name = part["source"]
+    if name == "accessibility":
+        return accessibility_side(part, prefix=prefix, day=day).values
     source = SOURCES[name]
     where = _filters(source, part.get("filter", {}))
     column = part.get("field")

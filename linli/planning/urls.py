@@ -13,3 +13,7 @@ urlpatterns += _sites.urlpatterns
 from .views import access as _access  # noqa: E402  (accessibility runs and maps)
 
 urlpatterns += _access.urlpatterns
+
+from .views import reports as _reports  # noqa: E402  (report downloads)
+
+urlpatterns += _reports.urlpatterns

@@ -1,5 +1,5 @@
 """`linli network …` and `linli plan …`: planning from the command line, one module per group."""
 
-from . import network, sites
+from . import access, network, report, sites
 
-__all__ = ["network", "sites"]
+__all__ = ["access", "network", "report", "sites"]
