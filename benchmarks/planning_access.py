@@ -213,8 +213,8 @@ def pandana() -> dict[str, Any]:
     """pandana on its own, smaller city: its contraction-hierarchy build takes ~1 minute at
     20,000 nodes on this grid-like network and grows faster than linearly (a grid has no
     small separators), too long for the whole run at 160,000 nodes."""
-    import pandana as pdna  # type: ignore[import-untyped, unused-ignore]
-    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+    import pandana as pdna
+    import pandas as pd
 
     net = generate(SEED + 5, PANDANA_NODES)
     fac = facilities(net, np.random.default_rng(SEED + 5), KINDS)
@@ -257,7 +257,7 @@ def pandana() -> dict[str, Any]:
 
 
 def networkx_check(net: Network, fac: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
-    import networkx as nx  # type: ignore[import-untyped, unused-ignore]
+    import networkx as nx
 
     u, v, w = net.edges()
     g = nx.Graph()
@@ -279,8 +279,8 @@ def networkx_check(net: Network, fac: dict[str, Any], ours: dict[str, Any]) -> d
 
 
 def part_b(net: Network, fac: Any, point_node: Any, pop: Any) -> dict[str, Any]:
-    import access  # type: ignore[import-untyped, unused-ignore]
-    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+    import access
+    import pandas as pd
     from scipy.sparse.csgraph import dijkstra
 
     rng = np.random.default_rng(SEED + 1)
@@ -417,7 +417,7 @@ def part_c() -> dict[str, Any]:
 
 
 def part_d() -> list[dict[str, Any]]:
-    import networkx as nx  # type: ignore[import-untyped, unused-ignore]
+    import networkx as nx
 
     rows = []
     for path in sorted((ROOT / ".venv").rglob("*.osm.pbf")):

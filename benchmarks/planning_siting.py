@@ -152,8 +152,8 @@ def run_plain_highspy(weights: np.ndarray, cover: sp.csr_matrix) -> Run:
 
 
 def run_spopt(weights: np.ndarray, demand: np.ndarray, candidates: np.ndarray) -> Run:
-    import pulp  # type: ignore[import-untyped]
-    from spopt.locate import MCLP  # type: ignore[import-untyped]
+    import pulp
+    from spopt.locate import MCLP
 
     distance = np.sqrt(((demand[:, None, :] - candidates[None, :, :]) ** 2).sum(-1))
     available = pulp.listSolvers(onlyAvailable=True)
