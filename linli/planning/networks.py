@@ -57,7 +57,7 @@ from linli.residents.selectors import priority_counts
 
 from .engine import fallback, osm, synthetic
 from .engine.e2sfca import Pairs
-from .engine.nearest import Nearest, nearest_facility
+from .engine.nearest import Nearest, nearest_facility_from
 from .engine.network import (
     FloatArray,
     IntArray,
@@ -639,15 +639,11 @@ class Distances:
             return Nearest(np.full(plo.size, np.inf), np.full(plo.size, -1, dtype=np.int32))
         points = self.net.snap(plo, point_lat, what="points")
         sites = self.net.snap(slo, site_lat, what="sites")
-        # The walk from a site's door to its node is added to the site found. scipy's
-        # multi-source Dijkstra cannot start sources at different offsets, so with very
-        # unequal snap distances a site a few metres farther could be chosen; facilities
-        # sit by streets, and coverage thresholds are what matter, not the tie-break.
-        found = nearest_facility(self.net, sites.node, limit=limit)
+        # Each site starts at the walk from its door to its node, so the nearest site is
+        # the nearest door, not the nearest node (engine.nearest.nearest_facility_from).
+        found = nearest_facility_from(self.net, sites.node, sites.distance, limit=limit)
         fac = found.facility[points.node]
-        dist = found.distance[points.node] + points.distance
-        reached = fac >= 0
-        dist = np.where(reached, dist + sites.distance[np.where(reached, fac, 0)], np.inf)
+        dist = np.where(fac >= 0, found.distance[points.node] + points.distance, np.inf)
         far = dist > limit
         return Nearest(
             distance=np.where(far, np.inf, dist),

@@ -9,7 +9,12 @@ import pytest
 
 from linli.planning.engine.coverage import LIFE_CIRCLE_THRESHOLDS_M, coverage_shares
 from linli.planning.engine.fallback import straight_line_nearest, straight_line_pairs
-from linli.planning.engine.nearest import nearest_by_kind, nearest_facility, walk_distance
+from linli.planning.engine.nearest import (
+    nearest_by_kind,
+    nearest_facility,
+    nearest_facility_from,
+    walk_distance,
+)
 from linli.planning.engine.network import Network, NetworkError, haversine_m
 from linli.planning.engine.synthetic import generate
 
@@ -35,6 +40,20 @@ def test_limit_cuts_off_and_shared_node_answers_with_first_listed() -> None:
     res = nearest_facility(path_graph(), [1, 1], limit=20.0)
     assert res.distance.tolist() == [10.0, 0.0, 20.0, math.inf, math.inf, math.inf]
     assert res.facility.tolist() == [0, 0, 0, -1, -1, -1]
+
+
+def test_a_facility_whose_door_is_far_from_its_node_does_not_hide_a_nearer_one() -> None:
+    # Facility 0 sits on node 1 but its door is 45 m off the network; facility 1's door is
+    # on node 3. From node 2: 20 + 45 = 65 m to facility 0, 30 m to facility 1.
+    res = nearest_facility_from(path_graph(), [1, 3], [45.0, 0.0])
+    assert res.distance.tolist() == [55.0, 45.0, 30.0, 0.0, math.inf, math.inf]
+    assert res.facility.tolist() == [0, 0, 1, 1, -1, -1]
+    # Node by node the plain pass would give facility 0 to node 2 (20 m to its node).
+    assert nearest_facility(path_graph(), [1, 3]).facility.tolist()[2] == 0
+    limited = nearest_facility_from(path_graph(), [1, 3], [45.0, 0.0], limit=40.0)
+    assert limited.facility.tolist() == [-1, -1, 1, 1, -1, -1]
+    with pytest.raises(NetworkError, match="starts"):
+        nearest_facility_from(path_graph(), [1, 3], [45.0])
 
 
 def test_no_facility_means_inf_everywhere() -> None:

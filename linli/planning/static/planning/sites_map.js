@@ -27,6 +27,20 @@
     if (data.tiles) {
       L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, maxZoom: 19 }).addTo(map);
     }
+    // The view is set before any layer is added: Leaflet cannot place a circle (nor
+    // measure a group holding one) on a map that has no view yet.
+    var bounds = L.latLngBounds([]);
+    ["existing", "committed", "sites"].forEach(function (role) {
+      (data.layers[role] || []).forEach(function (point) {
+        var at = L.latLng(point.lat, point.lon);
+        bounds.extend(data.radius ? at.toBounds(2 * data.radius) : at);
+      });
+    });
+    if (bounds.isValid()) {
+      map.fitBounds(bounds.pad(0.05), { maxZoom: 16 });
+    } else {
+      map.setView([0, 0], 2);
+    }
     var everything = L.featureGroup().addTo(map);
     ["existing", "committed", "sites"].forEach(function (role) {
       var style = STYLES[role];
@@ -44,12 +58,6 @@
         }).bindTooltip(tooltip(role, point, data.labels)).addTo(everything);
       });
     });
-    var bounds = everything.getBounds();
-    if (bounds.isValid()) {
-      map.fitBounds(bounds.pad(0.05), { maxZoom: 16 });
-    } else {
-      map.setView([0, 0], 2);
-    }
   }
 
   document.querySelectorAll("[data-sites-map]").forEach(draw);
