@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from ..selectors import planning_scope
 
@@ -26,5 +27,20 @@ def planning_pages(user: Any) -> list[dict[str, str]]:
                 "How far each community is from the plan's targets, and which lack a facility."
             ),
             "name": "dashboard",
-        }
+        },
+        {
+            "url": reverse("planning:access"),
+            "label": pgettext("how far people live from facilities", "Accessibility"),
+            "summary": _(
+                "Who lives within 300 m, 500 m, 1 km and a 15-minute walk of each kind of "
+                "facility, on a map."
+            ),
+            "name": "access",
+        },
+        {
+            "url": reverse("planning:sites"),
+            "label": _("Where to build next"),
+            "summary": _("Sites that would bring the most people, the most vulnerable first."),
+            "name": "sites",
+        },
     ]
