@@ -15,7 +15,8 @@ from linli.regions.demo import DISTRICT
 from linli.regions.models import Region
 
 from . import accessibility, networks
-from .models import RunStatus
+from .models import Indicator, IndicatorTarget, RunStatus
+from .targets import load_defaults
 
 # The small scale is what the tests build, again and again: a coarser network and one kind
 # keep the step under half a second there.
@@ -26,6 +27,10 @@ SMALL_SCALE_BLOCK_M = 160.0
 @demo_step(name="planning_network", order=110)
 def build_demo_planning_network(context: DemoContext) -> None:
     """A synthetic walking network for the demo district and an accessibility run per kind."""
+    # The plan's indicators come with the migration; a database emptied since (tests
+    # flush it between transactional tests) gets them again. Nothing is written when they
+    # are there.
+    load_defaults(Indicator, IndicatorTarget)
     if not Region.objects.filter(code=DISTRICT).exists():
         return
     small = context.scale == "small"
