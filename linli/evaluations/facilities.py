@@ -37,7 +37,7 @@ from linli.residents.services import acts_for
 
 from .choices import VisitKind
 from .models import FacilityRating, FacilityVisit
-from .services import edit_hours, first_priority_group, is_moderator, window_days
+from .services import edit_hours, first_priority_group, hide_comment, window_days
 
 # How far ahead a resident may book: a booking months away says little about use.
 BOOKING_DAYS_AHEAD = 90
@@ -352,18 +352,7 @@ def facility_rating_hide_comment(
     *, actor: User, rating: FacilityRating, reason: str
 ) -> FacilityRating:
     """A moderator hides a facility rating's comment, saying why; the score still counts."""
-    rating = FacilityRating.objects.select_for_update().get(pk=rating.pk)
-    if not is_moderator(actor, rating.community_id):
-        raise PermissionDenied(_("Only the community's workers moderate its ratings."))
-    if not reason.strip():
-        raise ValidationFailed(fields={"reason": [_("Say why the comment is hidden.")]})
-    if rating.hidden_at is not None:
-        raise Conflict(_("This comment is already hidden."))
-    rating.hidden_at = timezone.now()
-    rating.hidden_by = actor
-    rating.hidden_reason = reason.strip()
-    rating.save(update_fields=["hidden_at", "hidden_by", "hidden_reason", "updated_at"])
-    return rating
+    return hide_comment(rating, actor=actor, reason=reason)
 
 
 # --- reads -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -37,7 +37,10 @@ from linli.residents.models import Resident
 from linli.residents.services import acts_for
 
 from .choices import TRANSITIONS, ComplaintAction, ComplaintState, NeedMet
-from .models import SCORE_FIELDS, Complaint, ComplaintEvent, Evaluation
+from .models import SCORE_FIELDS, Complaint, ComplaintEvent, Evaluation, FacilityRating
+
+# A rating whose comment a moderator may hide: of a delivered request, or of a facility.
+RatedT = TypeVar("RatedT", Evaluation, FacilityRating)
 
 RATED_STATES = (State.COMPLETED, State.CONFIRMED, State.CLOSED)
 
@@ -271,20 +274,26 @@ def evaluation_edit(
 
 
 @transaction.atomic
-def evaluation_hide_comment(*, actor: User, evaluation: Evaluation, reason: str) -> Evaluation:
-    """A moderator hides a rating's comment, saying why; the scores still count."""
-    evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
-    if not is_moderator(actor, evaluation.community_id):
+def hide_comment(rated: RatedT, *, actor: User, reason: str) -> RatedT:
+    """A moderator hides the comment of a rating (of a request or of a facility), saying
+    why; its scores still count."""
+    rated = type(rated).objects.select_for_update().get(pk=rated.pk)
+    if not is_moderator(actor, rated.community_id):
         raise PermissionDenied(_("Only the community's workers moderate its ratings."))
     if not reason.strip():
         raise ValidationFailed(fields={"reason": [_("Say why the comment is hidden.")]})
-    if evaluation.hidden_at is not None:
+    if rated.hidden_at is not None:
         raise Conflict(_("This comment is already hidden."))
-    evaluation.hidden_at = timezone.now()
-    evaluation.hidden_by = actor
-    evaluation.hidden_reason = reason.strip()
-    evaluation.save(update_fields=["hidden_at", "hidden_by", "hidden_reason", "updated_at"])
-    return evaluation
+    rated.hidden_at = timezone.now()
+    rated.hidden_by = actor
+    rated.hidden_reason = reason.strip()
+    rated.save(update_fields=["hidden_at", "hidden_by", "hidden_reason", "updated_at"])
+    return rated
+
+
+def evaluation_hide_comment(*, actor: User, evaluation: Evaluation, reason: str) -> Evaluation:
+    """A moderator hides a rating's comment, saying why; the scores still count."""
+    return hide_comment(evaluation, actor=actor, reason=reason)
 
 
 # --- complaints ---------------------------------------------------------------------------
