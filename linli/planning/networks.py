@@ -49,6 +49,7 @@ from scipy.spatial import cKDTree
 from linli.accounts.selectors import Scope
 from linli.core.errors import ValidationFailed
 from linli.directory.models import Location
+from linli.directory.selectors import facilities_open_on
 from linli.regions import codes
 from linli.regions.choices import RegionLevel
 from linli.regions.models import Region
@@ -834,12 +835,6 @@ class FacilityPoints:
     last_modified: dt.datetime | None = None
 
 
-def open_on(day: dt.date) -> Q:
-    return (Q(opened_on__isnull=True) | Q(opened_on__lte=day)) & (
-        Q(closed_on__isnull=True) | Q(closed_on__gt=day)
-    )
-
-
 def facility_points(
     region_code: str | Region,
     kind: str,
@@ -863,7 +858,7 @@ def facility_points(
             longitude__lte=east + dlon,
         )
     rows = list(
-        Location.objects.filter(q, open_on(day), kind=kind)
+        Location.objects.filter(q, facilities_open_on(day), kind=kind)
         .exclude(latitude__isnull=True)
         .exclude(longitude__isnull=True)
         .order_by("id")

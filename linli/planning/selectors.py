@@ -24,6 +24,7 @@ from linli.core.errors import NotFound, PermissionDenied, ValidationFailed
 from linli.core.geo import great_circle_km
 from linli.directory.choices import FacilityKind
 from linli.directory.models import Location
+from linli.directory.selectors import facilities_open_on
 from linli.regions import codes
 from linli.regions.choices import RegionLevel
 from linli.regions.models import Region
@@ -295,10 +296,7 @@ def coverage_gaps(region: Region, day: dt.date, *, limit: int = GAP_LIMIT) -> Ga
     comprehensive = Location.objects.filter(
         kind=FacilityKind.COMPREHENSIVE,
         region__isnull=False,
-    ).filter(
-        (Q(opened_on__isnull=True) | Q(opened_on__lte=day))
-        & (Q(closed_on__isnull=True) | Q(closed_on__gt=day))
-    )
+    ).filter(facilities_open_on(day))
     places = Region.objects.filter(level=RegionLevel.COMMUNITY, code__startswith=region.prefix)
     missing = places.exclude(
         code__in=comprehensive.filter(region__code__startswith=region.prefix).values("region_id")

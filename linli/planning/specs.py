@@ -31,6 +31,7 @@ from linli.accounts.models import RoleAssignment
 from linli.core.errors import ValidationFailed
 from linli.directory.choices import FacilityKind
 from linli.directory.models import Location
+from linli.directory.selectors import facilities_open_on
 from linli.regions import codes
 from linli.regions.choices import RegionKind, RegionLevel
 from linli.regions.models import Region
@@ -260,12 +261,6 @@ def _filters(source: Source, filters: dict[str, Any]) -> Q:
     return q
 
 
-def _open_on(day: dt.date) -> Q:
-    return (Q(opened_on__isnull=True) | Q(opened_on__lte=day)) & (
-        Q(closed_on__isnull=True) | Q(closed_on__gt=day)
-    )
-
-
 def _end_of(day: dt.date) -> dt.datetime:
     """The first instant after `day`, in the site's time zone: "by the date" is before it."""
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
@@ -405,7 +400,7 @@ def side_values(part: dict[str, Any], *, prefix: str, day: dt.date) -> dict[str,
     total: Any = Sum(column) if part["aggregate"] == "sum" else Count("pk")
     if name in ("facilities", "communities_with_facility"):
         facilities = Location.objects.filter(
-            where, _open_on(day), region__code__startswith=prefix, region__isnull=False
+            where, facilities_open_on(day), region__code__startswith=prefix, region__isnull=False
         )
         if name == "communities_with_facility":
             codes = facilities.values_list("region_id", flat=True).distinct()
