@@ -309,11 +309,25 @@ def test_p_median_validation():
 # --- Exact MCLP path: local-search start, Σ x = k, HiGHS heuristics off ---------------------
 
 
+def _brute_solver(k):
+    """Exact maximal covering by enumeration, for the local search's recombination step."""
+
+    def solve(csc, weights, start):
+        cover = csc.toarray() > 0
+        best = max(
+            itertools.combinations(range(cover.shape[1]), min(k, cover.shape[1])),
+            key=lambda sites: covered(weights, cover, list(sites)),
+        )
+        return list(best)
+
+    return solve
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), n=st.integers(1, 16), m=st.integers(2, 9), k=st.integers(1, 4))
-def test_iterated_swap_returns_k_distinct_sites_never_worse_than_its_start(data, n, m, k):
+def test_elite_search_returns_k_distinct_sites_never_worse_than_its_start(data, n, m, k):
     from linli.planning.engine import siting_greedy as greedy
-    from linli.planning.engine.siting_search import mclp_iterated_swap
+    from linli.planning.engine.siting_search import WalkSettings, mclp_elite_search
 
     cover = np.array(
         data.draw(st.lists(st.lists(st.booleans(), min_size=m, max_size=m), min_size=n, max_size=n))
@@ -321,11 +335,52 @@ def test_iterated_swap_returns_k_distinct_sites_never_worse_than_its_start(data,
     weights = np.array(data.draw(st.lists(st.integers(0, 9), min_size=n, max_size=n)), float)
     csc = sp.csc_matrix(cover.astype(np.int8))
     start = greedy.mclp_greedy(csc, weights, np.ones(m), k=k, budget=None)
-    found = mclp_iterated_swap(csc, weights, start, k=k, runs=2, iterations=20, stall=10)
+    found = mclp_elite_search(
+        csc,
+        weights,
+        start,
+        k=k,
+        exact=_brute_solver(k),
+        settings=WalkSettings(iterations=20, stall=10),
+    )
     assert len(found) == len(set(found)) == min(k, m)
     assert all(0 <= j < m for j in found)
     assert covered(weights, cover, start) <= covered(weights, cover, found)
     assert covered(weights, cover, found) <= brute_mclp(weights, cover, k)
+
+
+def test_elite_sites_take_the_best_solutions_first_up_to_the_size():
+    from linli.planning.engine.siting_search import elite_sites
+
+    pool = {
+        frozenset({0, 1}): 10.0,
+        frozenset({2, 3}): 9.0,
+        frozenset({1, 4}): 8.0,
+        frozenset({5, 6}): 7.0,
+    }
+    assert elite_sites(pool, size=2) == [0, 1]
+    assert elite_sites(pool, size=4) == [0, 1, 2, 3]
+    assert elite_sites(pool, size=5) == [0, 1, 2, 3, 4]
+    assert elite_sites(pool, size=1) == [0, 1]  # never fewer than the best solution's sites
+
+
+def test_recombining_two_half_right_solutions_finds_the_whole():
+    # Two neighbourhoods, each solution gets one right: the recombined set takes the good
+    # site of each, better than either.
+    from linli.planning.engine.siting_search import recombine
+
+    cover = np.array(
+        [
+            [1, 0, 0, 0],  # neighbourhood A: site 0 covers 10, site 1 covers 4
+            [1, 1, 0, 0],
+            [0, 0, 1, 1],  # neighbourhood B: site 3 covers 10, site 2 covers 4
+            [0, 0, 0, 1],
+        ]
+    )
+    weights = np.array([6.0, 4.0, 4.0, 6.0])
+    pool = {frozenset({0, 2}): 14.0, frozenset({1, 3}): 14.0}
+    csc = sp.csc_matrix(cover.astype(np.int8))
+    assert recombine(csc, weights, pool, _brute_solver(2), size=4) == [0, 3]
 
 
 @pytest.mark.parametrize("seed", range(8))
