@@ -10,9 +10,11 @@ points and facilities of eight kinds, in the same run and on the same data:
       min_only=True, return_predecessors=True)`` per kind on the prebuilt CSR matrix;
     - *Linli*: ``nearest_facility`` per kind (ratio to the floor, target ≤ 1.2), and
       ``nearest_by_kind`` with two threads over the kinds;
-    - *pandana*: ``Network.nearest_pois`` (contraction hierarchies), the query only — the
-      network build, ``precompute`` and ``set_pois`` are not timed. pandana needs a
-      search radius, so this comparison is made with a 2,000 m limit on both sides;
+    - *pandana*: ``Network.nearest_pois`` (contraction hierarchies) on a smaller city of
+      PANDANA_NODES nodes, the query only — the network build (the hierarchy) and
+      ``set_pois`` are not timed; ``precompute`` is not called (it caches range queries
+      for ``aggregate``, not used by ``nearest_pois``). pandana needs a search radius, so
+      this comparison is made with a 2,000 m limit on both sides;
     - *networkx*: ``multi_source_dijkstra_path_length`` for every kind on the whole graph:
       distances must equal Linli's (max difference reported).
 (b) **E2SFCA, distance matrix included**, elderly-care facilities with capacities,
@@ -26,14 +28,22 @@ points and facilities of eight kinds, in the same run and on the same data:
     snap 1,250,000 population points, nearest facility for the 10 kinds on two threads
     (unlimited and limited to 1,080 m), coverage shares for 400 communities; time of each
     and the subprocess's peak RSS (``resource.getrusage``).
-(d) **A real road network**, if one is on the machine: every ``*.osm.pbf`` under the
-    virtualenv (there is no internet to download an extract) goes through ``from_osm``
-    and is checked against networkx.
+(d) **A real road network**: ``benchmarks/data/helsinki.osm.pbf`` (central Helsinki,
+    OpenStreetMap, committed: see benchmarks/data/README.md), plus the extract named by
+    ``OSM_PBF`` if set. Import time with ``from_osm`` and the network's nodes, edges and
+    components; then, on those real streets, *generated* data: 20 population points per
+    node (at most POINTS), drawn along the edges and moved up to 30 m, snapped; 4 kinds
+    of facilities at random nodes (1-3 % of the nodes each). The same comparisons as on
+    the synthetic city: (a) floor, Linli and networkx; pandana with the 2,000 m limit,
+    the query alone and its full path (``Network`` + ``set_pois`` + ``nearest_pois``)
+    against Linli's (``Network.from_edges`` + ``nearest_by_kind``); (b) E2SFCA for the
+    elderly-care kind, Linli against PySAL access.
 
 It prints a markdown table and writes the figures as JSON to var/bench/planning_access.json.
 
     make bench-planning      # or: .venv/bin/python benchmarks/planning_access.py
     NODES=40000 POINTS=50000 BIG_NODES=200000 .venv/bin/python benchmarks/planning_access.py
+    OSM_PBF=/path/city.osm.pbf make bench-planning   # part (d) on another extract too
 
 REPEAT (default 3) timed runs are taken of each Linli/floor figure and the best is kept
 (the machine is shared); the peers run once.
@@ -90,6 +100,11 @@ KINDS = {
     "market": 100,
 }
 BIG_KINDS = 10
+# Part (d): the committed extract (see benchmarks/data/README.md), plus OSM_PBF if given.
+REAL_PBF = ROOT / "benchmarks" / "data" / "helsinki.osm.pbf"
+REAL_POINTS_PER_NODE = 20  # generated points, at most POINTS
+# Generated facilities on the real streets: share of the network's nodes per kind.
+REAL_KINDS = {"elderly_care": 0.02, "kindergarten": 0.015, "pharmacy": 0.03, "market": 0.01}
 
 
 CPU: dict[int, float] = {}  # id of a result → best CPU seconds of the call that made it
@@ -213,19 +228,42 @@ def pandana() -> dict[str, Any]:
     """pandana on its own, smaller city: its contraction-hierarchy build takes ~1 minute at
     20,000 nodes on this grid-like network and grows faster than linearly (a grid has no
     small separators), too long for the whole run at 160,000 nodes."""
+    net = generate(SEED + 5, PANDANA_NODES)
+    fac = facilities(net, np.random.default_rng(SEED + 5), KINDS)
+    return {
+        "nodes": net.n_nodes,
+        "edges": net.n_edges,
+        "facilities": sum(int(v.size) for v in fac.values()),
+        **pandana_compare(net, fac),
+    }
+
+
+def pandana_compare(net: Network, fac: dict[str, Any]) -> dict[str, Any]:
+    """Nearest facility of every kind within PANDANA_LIMIT: Linli against pandana.
+
+    Linli: ``nearest_by_kind`` on the built network (2 threads, and 1), and its full path
+    from the edge arrays (``Network.from_edges`` + ``nearest_by_kind``, 2 threads). pandana
+    (once): ``Network`` (builds the contraction hierarchy), ``set_pois`` per kind, then
+    ``nearest_pois`` per kind. ``precompute`` is not called: it caches range queries for
+    ``aggregate``, which ``nearest_pois`` does not use."""
     import pandana as pdna
     import pandas as pd
 
-    net = generate(SEED + 5, PANDANA_NODES)
-    fac = facilities(net, np.random.default_rng(SEED + 5), KINDS)
     lim_threads, ours = best(lambda: nearest_by_kind(net, fac, workers=2, limit=PANDANA_LIMIT))
     lim_serial, _ = best(lambda: nearest_by_kind(net, fac, workers=1, limit=PANDANA_LIMIT))
     x, y = net.projection.forward(net.lon, net.lat)
     u, v, w = net.edges()
-    t = time.perf_counter()
+
+    def linli_full() -> dict[str, Any]:
+        built = Network.from_edges(lon=net.lon, lat=net.lat, edge_from=u, edge_to=v, edge_length=w)
+        return nearest_by_kind(built, fac, workers=2, limit=PANDANA_LIMIT)
+
+    full, res_full = best(linli_full)
+    t, c = time.perf_counter(), time.process_time()
     pnet = pdna.Network(
         pd.Series(x), pd.Series(y), pd.Series(u), pd.Series(v), pd.DataFrame({"length": w})
     )
+    network = time.perf_counter() - t
     for k, nodes in fac.items():
         pnet.set_pois(
             category=k,
@@ -245,14 +283,20 @@ def pandana() -> dict[str, Any]:
         mine = np.where(np.isinf(ours[k].distance), PANDANA_LIMIT, ours[k].distance)
         worst = max(worst, float(np.abs(theirs - mine).max()))
     return {
-        "nodes": net.n_nodes,
-        "edges": net.n_edges,
-        "facilities": sum(int(v.size) for v in fac.values()),
         "linli_threads_s": lim_threads,
         "linli_serial_s": lim_serial,
+        "linli_threads_cpu_s": cpu(ours),
+        "linli_full_s": full,
+        "linli_full_cpu_s": cpu(res_full),
+        "pandana_network_s": network,
         "pandana_build_s": build,
         "pandana_query_s": query,
+        "pandana_full_s": build + query,
+        "pandana_full_cpu_s": time.process_time() - c,
         "pandana_max_diff_m": worst,
+        # pandana builds its hierarchy on OpenMP threads: with the other core busy, the
+        # Helsinki build took 1-3.6 s instead of 0.1-0.2 s here, so the load goes with it.
+        "load_average": os.getloadavg()[0],
     }
 
 
@@ -416,37 +460,63 @@ def part_c() -> dict[str, Any]:
         return out
 
 
-def part_d() -> list[dict[str, Any]]:
-    import networkx as nx
+def street_population(net: Network, n: int, rng: np.random.Generator) -> tuple[Any, Any, Any]:
+    """Points near the streets: at a random place on a random edge (drawn by length, on the
+    straight line between its ends), moved up to 30 m each way, kept inside the network's
+    bounding box; 1-6 people each."""
+    u, v, w = net.edges()
+    x, y = net.projection.forward(net.lon, net.lat)
+    e = rng.choice(w.size, n, p=w / w.sum())
+    t = rng.random(n)
+    px = x[u[e]] + t * (x[v[e]] - x[u[e]]) + rng.uniform(-30, 30, n)
+    py = y[u[e]] + t * (y[v[e]] - y[u[e]]) + rng.uniform(-30, 30, n)
+    lon, lat = net.projection.inverse(np.clip(px, x.min(), x.max()), np.clip(py, y.min(), y.max()))
+    return lon, lat, rng.integers(1, 7, n).astype(np.float64)
 
-    rows = []
-    for path in sorted((ROOT / ".venv").rglob("*.osm.pbf")):
-        t = time.perf_counter()
-        net = from_osm(path)
-        read = time.perf_counter() - t
-        u, v, w = net.edges()
-        g = nx.Graph()
-        g.add_nodes_from(range(net.n_nodes))
-        g.add_weighted_edges_from(zip(u.tolist(), v.tolist(), w.tolist(), strict=True))
-        src = np.arange(0, net.n_nodes, max(1, net.n_nodes // 5))
-        mine = nearest_facility(net, src).distance
-        d = nx.multi_source_dijkstra_path_length(g, set(src.tolist()))
-        theirs = np.full(net.n_nodes, np.inf)
-        theirs[list(d)] = list(d.values())
-        fin = np.isfinite(mine)
-        assert np.array_equal(fin, np.isfinite(theirs))
-        rows.append(
-            {
-                "file": str(path.relative_to(ROOT)),
-                "bytes": path.stat().st_size,
-                "nodes": net.n_nodes,
-                "edges": net.n_edges,
-                "components": net.components()[0],
-                "read_s": read,
-                "networkx_max_diff_m": float(np.abs(mine[fin] - theirs[fin]).max(initial=0.0)),
-            }
-        )
-    return rows
+
+def osm_files() -> list[Path]:
+    files = [REAL_PBF]
+    if os.environ.get("OSM_PBF"):
+        files.append(Path(os.environ["OSM_PBF"]).resolve())
+    return files
+
+
+def part_d() -> list[dict[str, Any]]:
+    return [real_network(path) for path in osm_files()]
+
+
+def real_network(path: Path) -> dict[str, Any]:
+    """Parts (a) and (b) and the pandana comparison on a real street network, with
+    generated population points and facilities (the streets are real, the rest is not)."""
+    t = time.perf_counter()
+    net = from_osm(path)
+    read = time.perf_counter() - t
+    n_comp, labels = net.components()
+    rng = np.random.default_rng(SEED + 10)
+    n_pts = min(REAL_POINTS_PER_NODE * net.n_nodes, POINTS)
+    lon, lat, pop = street_population(net, n_pts, rng)
+    snap_s, snap = best(lambda: net.snap(lon, lat), repeat=1)
+    fac = {
+        k: rng.choice(net.n_nodes, max(3, round(share * net.n_nodes)), replace=False)
+        for k, share in REAL_KINDS.items()
+    }
+    print(f"real: {path.name}: {net.n_nodes} nodes, {net.n_edges} edges", flush=True)
+    return {
+        "file": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
+        "bytes": path.stat().st_size,
+        "nodes": net.n_nodes,
+        "edges": net.n_edges,
+        "length_km": float(net.edges()[2].sum() / 1000),
+        "components": n_comp,
+        "largest_component": int(np.bincount(labels).max()),
+        "read_s": read,
+        "points": n_pts,
+        "snap_s": snap_s,
+        "snap_median_m": float(np.median(snap.distance)),
+        "nearest": part_a(net, fac),
+        "pandana": pandana_compare(net, fac),
+        "e2sfca": part_b(net, fac["elderly_care"], snap.node, pop),
+    }
 
 
 def main() -> None:
@@ -475,6 +545,7 @@ def main() -> None:
     report["big"] = part_c()
     print("big done", flush=True)
     report["real"] = part_d()
+    print("real done", flush=True)
     report["total_s"] = time.perf_counter() - t_all
     report["total_cpu_s"] = time.process_time()
     report["machine"]["load_average_end"] = os.getloadavg()[0]
@@ -483,6 +554,134 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "planning_access.json").write_text(json.dumps(report, indent=2))
     print(f"\nJSON: {out / 'planning_access.json'}")
+
+
+Row = tuple[str, float, str]
+
+
+def secs(x: float) -> str:
+    """Seconds to print: 2 decimals, 4 under a tenth (the real network's calls take ms)."""
+    return f"{x:.2f}" if x >= 0.1 else f"{x:.4f}"
+
+
+def nearest_rows(a: dict[str, Any], on: str = "") -> list[Row]:
+    return [
+        (
+            f"{on}Nearest, all kinds, no limit: scipy floor",
+            a["floor_s"],
+            f"CPU {secs(a['floor_cpu_s'])} s",
+        ),
+        (
+            f"{on}Nearest, Linli per kind",
+            a["linli_serial_s"],
+            f"{a['linli_serial_s'] / a['floor_s']:.2f}× floor wall, "
+            f"{a['linli_serial_cpu_s'] / a['floor_cpu_s']:.2f}× floor CPU (target ≤ 1.2)",
+        ),
+        (
+            f"{on}Nearest, Linli 2 threads",
+            a["linli_threads_s"],
+            f"{a['linli_threads_s'] / a['floor_s']:.2f}× floor",
+        ),
+        (
+            f"{on}Nearest, limit 1,080 m: scipy floor",
+            a["floor_limited_s"],
+            f"CPU {secs(a['floor_limited_cpu_s'])} s",
+        ),
+        (
+            f"{on}Nearest, limit 1,080 m: Linli per kind",
+            a["linli_limited_serial_s"],
+            f"{a['linli_limited_serial_s'] / a['floor_limited_s']:.2f}× floor wall, "
+            f"{a['linli_limited_serial_cpu_s'] / a['floor_limited_cpu_s']:.2f}× floor CPU",
+        ),
+        (
+            f"{on}Nearest, limit 1,080 m: Linli 2 threads",
+            a["linli_limited_threads_s"],
+            f"{a['linli_limited_threads_s'] / a['floor_limited_s']:.2f}× floor",
+        ),
+    ]
+
+
+def networkx_row(a: dict[str, Any], on: str = "") -> Row:
+    return (
+        f"{on}Nearest, networkx multi_source_dijkstra (check)",
+        a["networkx_s"],
+        f"all nodes, all kinds: max diff {a['networkx_max_diff_m']:.2g} m",
+    )
+
+
+def pandana_rows(p: dict[str, Any], on: str, full: bool) -> list[Row]:
+    rows: list[Row] = [
+        (
+            f"{on}limit 2 km: Linli 2 threads",
+            p["linli_threads_s"],
+            f"{p['pandana_query_s'] / p['linli_threads_s']:.0f}× faster than pandana "
+            f"(per kind, serial: {p['pandana_query_s'] / p['linli_serial_s']:.0f}×)",
+        ),
+        (
+            f"{on}limit 2 km: pandana nearest_pois (query only)",
+            p["pandana_query_s"],
+            f"CH build + set_pois {p['pandana_build_s']:.{2 if full else 0}f} s not counted; "
+            f"max diff {p['pandana_max_diff_m']:.2g} m",
+        ),
+    ]
+    if full:
+        rows += [
+            (
+                f"{on}limit 2 km: Linli full path (Network.from_edges + nearest, 2 threads)",
+                p["linli_full_s"],
+                f"{p['pandana_full_s'] / p['linli_full_s']:.0f}× faster than pandana's full "
+                f"path; CPU {p['linli_full_cpu_s']:.3f} s",
+            ),
+            (
+                f"{on}limit 2 km: pandana full path (Network + set_pois + nearest_pois)",
+                p["pandana_full_s"],
+                f"CH build {p['pandana_network_s']:.3f} s, set_pois "
+                f"{p['pandana_build_s'] - p['pandana_network_s']:.3f} s, query "
+                f"{p['pandana_query_s']:.3f} s; CPU {p['pandana_full_cpu_s']:.3f} s; "
+                f"load average {p['load_average']:.1f}",
+            ),
+        ]
+    return rows
+
+
+def e2sfca_rows(e: dict[str, Any], on: str = "") -> list[Row]:
+    return [
+        (
+            f"{on}E2SFCA Linli ({e['facilities']} facilities, {e['points']:,} points, d0 1,080 m)",
+            e["linli_s"],
+            f"{e['peer_s'] / e['linli_s']:.1f}× faster than access (target ≥ 5); "
+            f"CPU {secs(e['linli_cpu_s'])} s",
+        ),
+        (
+            f"{on}E2SFCA PySAL access end to end",
+            e["peer_s"],
+            f"cost table {e['peer_cost_matrix_s']:.2f} s + access {e['peer_access_s']:.2f} s "
+            f"(CPU {e['peer_cpu_s']:.2f} s); "
+            f"{e['pairs']:,} pairs; max diff {e['max_abs_diff']:.1e} "
+            f"(rel {e['max_rel_diff']:.1e})",
+        ),
+    ]
+
+
+def real_rows(d: dict[str, Any]) -> list[Row]:
+    on = f"Real {Path(d['file']).name}: "
+    kinds = d["nearest"]["kinds"]
+    return [
+        (
+            f"Real OSM: {d['file']} ({d['bytes']:,} B) → {d['nodes']:,} nodes, "
+            f"{d['edges']:,} edges, {d['length_km']:.0f} km (import)",
+            d["read_s"],
+            f"{d['components']} components, largest {d['largest_component']:,} nodes "
+            f"({d['largest_component'] / d['nodes']:.1%}); generated: {d['points']:,} points "
+            f"near the streets (snapped in {d['snap_s']:.2f} s, median "
+            f"{d['snap_median_m']:.0f} m), {len(kinds)} kinds, "
+            f"{sum(kinds.values()):,} facilities at random nodes",
+        ),
+        *nearest_rows(d["nearest"], on),
+        networkx_row(d["nearest"], on),
+        *pandana_rows(d["pandana"], on, full=True),
+        *e2sfca_rows(d["e2sfca"], on),
+    ]
 
 
 def print_table(r: dict[str, Any]) -> None:
@@ -498,70 +697,15 @@ def print_table(r: dict[str, Any]) -> None:
         f"{sum(a['kinds'].values()):,} facilities\n"
     )
     rows = [
-        (
-            "Nearest, all kinds, no limit: scipy floor",
-            a["floor_s"],
-            f"CPU {a['floor_cpu_s']:.2f} s",
-        ),
-        (
-            "Nearest, Linli per kind",
-            a["linli_serial_s"],
-            f"{a['linli_serial_s'] / a['floor_s']:.2f}× floor wall, "
-            f"{a['linli_serial_cpu_s'] / a['floor_cpu_s']:.2f}× floor CPU (target ≤ 1.2)",
-        ),
-        (
-            "Nearest, Linli 2 threads",
-            a["linli_threads_s"],
-            f"{a['linli_threads_s'] / a['floor_s']:.2f}× floor",
-        ),
-        (
-            "Nearest, limit 1,080 m: scipy floor",
-            a["floor_limited_s"],
-            f"CPU {a['floor_limited_cpu_s']:.2f} s",
-        ),
-        (
-            "Nearest, limit 1,080 m: Linli per kind",
-            a["linli_limited_serial_s"],
-            f"{a['linli_limited_serial_s'] / a['floor_limited_s']:.2f}× floor wall, "
-            f"{a['linli_limited_serial_cpu_s'] / a['floor_limited_cpu_s']:.2f}× floor CPU",
-        ),
-        (
-            "Nearest, limit 1,080 m: Linli 2 threads",
-            a["linli_limited_threads_s"],
-            f"{a['linli_limited_threads_s'] / a['floor_limited_s']:.2f}× floor",
-        ),
-        (
+        *nearest_rows(a),
+        *pandana_rows(
+            p,
             f"pandana city ({p['nodes']:,} nodes, {p['edges']:,} edges, "
-            f"{p['facilities']:,} facilities), limit 2 km: Linli 2 threads",
-            p["linli_threads_s"],
-            f"{p['pandana_query_s'] / p['linli_threads_s']:.0f}× faster than pandana "
-            f"(per kind, serial: {p['pandana_query_s'] / p['linli_serial_s']:.0f}×)",
+            f"{p['facilities']:,} facilities), ",
+            full=False,
         ),
-        (
-            "pandana city, limit 2 km: pandana nearest_pois (query only)",
-            p["pandana_query_s"],
-            f"CH build + set_pois {p['pandana_build_s']:.0f} s not counted; "
-            f"max diff {p['pandana_max_diff_m']:.2g} m",
-        ),
-        (
-            "Nearest, networkx multi_source_dijkstra (check)",
-            a["networkx_s"],
-            f"all nodes, all kinds: max diff {a['networkx_max_diff_m']:.2g} m",
-        ),
-        (
-            f"E2SFCA Linli ({e['facilities']} facilities, {e['points']:,} points, d0 1,080 m)",
-            e["linli_s"],
-            f"{e['peer_s'] / e['linli_s']:.1f}× faster than access (target ≥ 5); "
-            f"CPU {e['linli_cpu_s']:.2f} s",
-        ),
-        (
-            "E2SFCA PySAL access end to end",
-            e["peer_s"],
-            f"cost table {e['peer_cost_matrix_s']:.2f} s + access {e['peer_access_s']:.2f} s "
-            f"(CPU {e['peer_cpu_s']:.2f} s); "
-            f"{e['pairs']:,} pairs; max diff {e['max_abs_diff']:.1e} "
-            f"(rel {e['max_rel_diff']:.1e})",
-        ),
+        networkx_row(a),
+        *e2sfca_rows(e),
         (
             f"1M: load .npz ({b['nodes']:,} nodes, {b['edges']:,} edges)",
             b["load_s"],
@@ -591,20 +735,11 @@ def print_table(r: dict[str, Any]) -> None:
         ),
     ]
     for d in r["real"]:
-        rows.append(
-            (
-                f"Real OSM: {Path(d['file']).name} ({d['bytes']:,} B, {d['nodes']} nodes, "
-                f"{d['edges']} edges)",
-                d["read_s"],
-                f"networkx max diff {d['networkx_max_diff_m']:.2g} m",
-            )
-        )
-    if not r["real"]:
-        rows.append(("Real OSM: no .osm.pbf on this machine", 0.0, ""))
+        rows += real_rows(d)
     print("| Measure | Seconds | Note |")
     print("|---|---:|---|")
     for name, s, note in rows:
-        print(f"| {name} | {s:.3f} | {note} |")
+        print(f"| {name} | {s:.3f} | {note} |" if s >= 0.1 else f"| {name} | {s:.4f} | {note} |")
     print(
         f"\nWhole run: {r['total_s']:.0f} s wall, {r['total_cpu_s']:.0f} s CPU in this process "
         f"(load average {m['load_average']:.1f} at start, {m['load_average_end']:.1f} at end: "

@@ -1,4 +1,5 @@
-"""The walking network: building, snapping, .npz storage and reading OpenStreetMap files."""
+"""The walking network: building, snapping, .npz storage, reading OpenStreetMap files, and
+the committed real extract (benchmarks/data/helsinki.osm.pbf) read and imported for a region."""
 
 from __future__ import annotations
 
@@ -7,9 +8,20 @@ from pathlib import Path
 import numpy as np
 import osmium
 import pytest
+from click.testing import CliRunner
 
+from linli.core.registry import linli_group
+from linli.planning import networks
+from linli.planning.cli import network as network_cli  # noqa: F401  (registers the group)
 from linli.planning.engine.network import Network, NetworkError, haversine_m
 from linli.planning.engine.osm import from_osm
+from linli.planning.models import NetworkSource, RoadNetwork
+from linli.regions.tests.factories import region_chain
+
+# A real extract of central Helsinki, committed for the benchmark and these tests
+# (© OpenStreetMap contributors, ODbL 1.0: see benchmarks/data/README.md).
+HELSINKI = Path(__file__).resolve().parents[3] / "benchmarks/data/helsinki.osm.pbf"
+HELSINKI_SHA256 = "b73e9c2c82054d654209b0127f1c3287d5900d6780a6083bf3a45ead8ba3e5ee"
 
 
 def square() -> Network:
@@ -179,3 +191,56 @@ def test_from_osm_rejects_a_broken_pbf(tmp_path: Path) -> None:
     path.write_bytes(b"\x00\x00\x00\x0d\x0a\x09OSMHeader and then nothing that parses")
     with pytest.raises(NetworkError, match="cannot be read as OpenStreetMap data"):
         from_osm(path)
+
+
+def test_from_osm_reads_a_real_city_extract() -> None:
+    net = from_osm(HELSINKI)
+    assert 3000 <= net.n_nodes <= 4000
+    assert net.n_edges > net.n_nodes  # a city grid has loops, not a tree
+    # A box of about 1 km × 1.7 km around the centre of Helsinki.
+    assert 24.93 < net.lon.min() < net.lon.max() < 24.96
+    assert 60.16 < net.lat.min() < net.lat.max() < 60.18
+    k, labels = net.components()
+    assert k < 50
+    assert np.bincount(labels).max() >= 0.95 * net.n_nodes
+    u, v, w = net.edges()
+    assert w.min() > 0.0
+    assert w.max() < 1000.0  # no street between two junctions longer than a kilometre here
+    # An edge is never shorter than the straight line between its ends.
+    assert np.all(w >= haversine_m(net.lon[u], net.lat[u], net.lon[v], net.lat[v]) * (1 - 1e-9))
+    assert 50_000 < w.sum() < 200_000  # tens of kilometres of streets and paths
+    snap = net.snap([24.94], [60.17])  # near the railway station
+    assert snap.distance[0] < 50.0
+
+
+@pytest.fixture
+def network_dir(settings, tmp_path):
+    settings.LINLI_PLANNING_NETWORK_DIR = tmp_path / "networks"
+    networks.clear_cache()
+    yield settings.LINLI_PLANNING_NETWORK_DIR
+    networks.clear_cache()
+
+
+def test_the_command_imports_the_real_extract_for_a_region(db, network_dir):
+    region_chain("990102001001", lon=24.94, lat=60.17)
+    result = CliRunner().invoke(
+        linli_group, ["network", "import-osm", str(HELSINKI), "--region", "990102"]
+    )
+    assert result.exit_code == 0, result.output
+    record = RoadNetwork.objects.get()
+    assert (record.region_id, record.source, record.source_name, record.source_sha256) == (
+        "990102000000",
+        NetworkSource.OSM,
+        "helsinki.osm.pbf",
+        HELSINKI_SHA256,
+    )
+    raw = from_osm(HELSINKI)
+    # Fragments of fewer than 50 nodes are left out; the rest is one street network.
+    assert record.parameters["nodes_read"] == raw.n_nodes
+    assert record.nodes == raw.n_nodes - record.parameters["nodes_dropped"]
+    assert 3000 <= record.nodes <= raw.n_nodes
+    assert record.components == 1
+    assert f"{record.nodes:,} nodes" in result.output
+    net, _info = networks.network_for("990102001001")
+    assert net is not None
+    assert net.n_nodes == record.nodes
