@@ -47,6 +47,7 @@ class _Cover:
         # graph), so a kick can shake one neighbourhood instead of scattered sites.
         overlap = sp.csr_matrix((self.csr_t @ self.csc) > 0, dtype=np.float64)
         self.near = (overlap @ overlap).toarray()
+        self.csr = sp.csr_matrix(self.csc)
 
     def rows(self, j: int) -> npt.NDArray[np.int32]:
         csc = self.csc
@@ -75,16 +76,35 @@ class _Cover:
             sites.append(j)
             count[self.rows(j)] += 1
 
+    def swap_terms(self, sites: list[int], count: IntArray) -> tuple[FloatArray, FloatArray]:
+        """loss[o]: the weight only sites[o] covers; extra[i, o]: what site i covers of it.
+
+        Only groups covered exactly once count, and each has one owner among the sites, so
+        both are bincounts over those groups' cover entries (thousands of calls per search:
+        plain numpy, none of scipy.sparse's per-call overhead)."""
+        k, n_cols = len(sites), self.csc.shape[1]
+        owner = np.zeros(count.size, dtype=np.int64)
+        for o, j in enumerate(sites):
+            owner[self.rows(j)] += o  # the owner's position, where count == 1
+        once = np.flatnonzero(count == 1)
+        weight = self.weight[once]
+        loss = np.bincount(owner[once], weights=weight, minlength=k).astype(np.float64, copy=False)
+        starts, ends = self.csr.indptr[once], self.csr.indptr[once + 1]
+        lengths = ends - starts
+        entry = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(
+            int(lengths.sum())
+        )
+        key = self.csr.indices[entry].astype(np.int64) * k + np.repeat(owner[once], lengths)
+        extra = np.bincount(key, weights=np.repeat(weight, lengths), minlength=n_cols * k)
+        return loss, extra.astype(np.float64, copy=False).reshape(n_cols, k)
+
     def descend(self, sites: list[int], count: IntArray) -> None:
         """Best-improvement 1-swap until no swap gains: delta(i, o) = gain of opening i on the
         uncovered groups, plus what i re-covers of the groups only S[o] covers, minus what
         closing S[o] loses."""
         while sites:
-            single = self.weight * (count == 1)
             gains0 = self.csr_t @ (self.weight * (count == 0))
-            chosen = self.csc[:, sites]
-            loss = chosen.T @ single
-            extra = (self.csr_t @ sp.csc_matrix(chosen.multiply(single[:, None]))).toarray()
+            loss, extra = self.swap_terms(sites, count)
             delta = gains0[:, None] + extra - loss[None, :]
             delta[sites, :] = -np.inf
             i, o = np.unravel_index(int(np.argmax(delta)), delta.shape)
