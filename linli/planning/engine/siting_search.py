@@ -89,11 +89,7 @@ class _Cover:
         once = np.flatnonzero(count == 1)
         weight = self.weight[once]
         loss = np.bincount(owner[once], weights=weight, minlength=k).astype(np.float64, copy=False)
-        starts, ends = self.csr.indptr[once], self.csr.indptr[once + 1]
-        lengths = ends - starts
-        entry = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(
-            int(lengths.sum())
-        )
+        entry, lengths = _row_entries(self.csr, once)
         key = self.csr.indices[entry].astype(np.int64) * k + np.repeat(owner[once], lengths)
         extra = np.bincount(key, weights=np.repeat(weight, lengths), minlength=n_cols * k)
         return loss, extra.astype(np.float64, copy=False).reshape(n_cols, k)
@@ -113,6 +109,17 @@ class _Cover:
             count[self.rows(sites[o])] -= 1
             count[self.rows(int(i))] += 1
             sites[o] = int(i)
+
+
+def _row_entries(csr: sp.csr_matrix, rows: IntArray) -> tuple[IntArray, IntArray]:
+    """Positions in csr.indices of every entry of `rows` (their slices, concatenated), and
+    each row's entry count."""
+    starts = csr.indptr[rows]
+    lengths = csr.indptr[rows + 1] - starts
+    # Each entry's position = its row's start + its place within the row.
+    first_of_row = np.cumsum(lengths) - lengths
+    entry = np.repeat(starts - first_of_row, lengths) + np.arange(int(lengths.sum()))
+    return entry, lengths
 
 
 @dataclass(frozen=True)
