@@ -12,6 +12,8 @@ from django.test import override_settings
 
 from linli.accounts.tests.factories import UserFactory
 from linli.core.errors import PermissionDenied, ValidationFailed
+from linli.directory.choices import FacilityKind
+from linli.directory.tests.factories import LocationFactory
 from linli.incentives.choices import BudgetState, Feasibility, Rule
 from linli.incentives.models import Budget, Proposal
 from linli.planning import networks, sites
@@ -183,6 +185,42 @@ def test_network_distances_where_the_region_has_a_network(county: Any, tmp_path:
     assert _chosen(run) == ["B"]
     assert generated.inputs["candidates_source"] == "network"
     assert generated.results["sites"][0]["id"].startswith("node-")
+
+
+@pytest.mark.parametrize("on_network", [False, True])
+def test_building_the_proposed_sites_raises_coverage_as_predicted(
+    county: Any, on_network: bool, tmp_path: Any
+) -> None:
+    # The promise a planner acts on: open fitness corners where the run proposes, run it
+    # again, and what is covered now is what was predicted, for everyone and each group.
+    def build_and_rerun() -> tuple[SitingRun, SitingRun]:
+        weights = {"elderly": 2.0}
+        before = _run(k=2, exact=True, weights=weights)
+        for site in before.results["sites"]:
+            nearest = min(LAT, key=lambda code: abs(LAT[code] - site["lat"]))
+            LocationFactory.create(
+                name=f"New corner {site['id']}",
+                kind=FacilityKind.OUTDOOR_FITNESS,
+                latitude=site["lat"],
+                longitude=site["lon"],
+                region=county.regions[nearest],
+            )
+        networks.clear_cache()
+        return before, _run(k=1, exact=True, weights=weights)
+
+    if on_network:
+        with override_settings(LINLI_PLANNING_NETWORK_DIR=tmp_path):
+            networks.network_generate(region_code=COUNTY, margin_m=300)
+            networks.clear_cache()
+            before, after = build_and_rerun()
+    else:
+        before, after = build_and_rerun()
+    assert before.distance_method == after.distance_method
+    assert after.inputs["existing_sites"] == before.inputs["existing_sites"] + 2
+    predicted = {row["group"]: row["proposed"] for row in before.results["coverage"]["people"]}
+    measured = {row["group"]: row["current"] for row in after.results["coverage"]["people"]}
+    assert measured == pytest.approx(predicted)
+    assert predicted[""] > _coverage(before)["current"]
 
 
 def test_geojson_candidates(county: Any) -> None:
